@@ -1,0 +1,102 @@
+//! The record of one workflow run, as the store keeps it and `andon runs`
+//! shows it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::action::Action;
+use crate::event::Event;
+use crate::policy::Denied;
+
+/// How a step or run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Ran and asked for nothing that fails the line.
+    Success,
+    /// Ran and failed its check (a `fail` action or a failed check run).
+    Failure,
+    /// Did not finish: a trap, an exhausted limit, a plugin error, or a
+    /// plugin that could not be loaded.
+    Error,
+    /// Not run because an earlier step errored or the event did not apply.
+    Skipped,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Success => "success",
+            Status::Failure => "failure",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    /// The worse of two statuses, for rolling steps up into a run.
+    pub fn worst(self, other: Status) -> Status {
+        fn rank(s: Status) -> u8 {
+            match s {
+                Status::Skipped => 0,
+                Status::Success => 1,
+                Status::Failure => 2,
+                Status::Error => 3,
+            }
+        }
+        if rank(other) > rank(self) { other } else { self }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub id: String,
+    pub plugin: String,
+    pub status: Status,
+    pub duration_us: u64,
+    /// Fuel consumed, when the engine meters fuel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel_used: Option<u64>,
+    /// Peak linear memory, in bytes.
+    pub memory_peak: u64,
+    /// Why the step errored, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The plugin's log and captured stderr, bounded.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub log: String,
+    /// Actions that passed policy.
+    pub actions: Vec<Action>,
+    /// Actions that policy dropped, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub denied: Vec<Denied>,
+}
+
+/// One workflow run for one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Assigned by the store; 0 before it is saved.
+    pub id: u64,
+    pub workflow: String,
+    pub event: Event,
+    /// Milliseconds since the Unix epoch, passed in by the caller.
+    pub started_at_ms: u64,
+    pub duration_us: u64,
+    pub status: Status,
+    pub steps: Vec<StepRecord>,
+}
+
+impl RunRecord {
+    /// The run's status rolled up from its steps.
+    pub fn rolled_up_status(steps: &[StepRecord]) -> Status {
+        steps
+            .iter()
+            .map(|s| s.status)
+            .fold(Status::Success, Status::worst)
+    }
+}

@@ -1,0 +1,768 @@
+//! Workflow files: YAML in `.andon/workflows/`, parsed into [`Workflow`]s.
+//!
+//! Parsing never fails as a whole: [`parse`] returns the workflow when it is
+//! usable plus every problem found, each with file, line and a hint, so one
+//! broken file or key never hides the others.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::event::EventKind;
+use crate::glob::Filter;
+use crate::manifest::Permission;
+use crate::yaml::{self, Node, Value};
+
+/// The default folder of workflow files in a repository.
+pub const DEFAULT_DIR: &str = ".andon/workflows";
+
+/// A parsed, valid workflow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workflow {
+    pub name: String,
+    /// The file it came from, as given to [`parse`].
+    pub file: String,
+    pub on: Triggers,
+    pub concurrency: Option<Concurrency>,
+    pub steps: Vec<Step>,
+}
+
+/// When a workflow runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Triggers {
+    pub pull_request: Option<PullRequestTrigger>,
+    pub push: Option<PushTrigger>,
+    pub manual: bool,
+    pub comment: Option<CommentTrigger>,
+    pub schedule: Vec<ScheduleTrigger>,
+}
+
+/// The pull request actions a workflow runs on when it names none, as in
+/// GitHub Actions.
+pub const DEFAULT_PR_TYPES: [&str; 3] = ["opened", "synchronize", "reopened"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullRequestTrigger {
+    pub types: Vec<String>,
+    /// Base branches; `None` means any.
+    pub branches: Option<Filter>,
+    /// Changed paths; `None` means any.
+    pub paths: Option<Filter>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushTrigger {
+    pub branches: Option<Filter>,
+    pub paths: Option<Filter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommentTrigger {
+    /// The command without its slash: `data-check` for `/data-check` and
+    /// `/andon run data-check`.
+    pub command: String,
+    /// The repository permission needed: `read`, `triage`, `write`,
+    /// `maintain` or `admin`.
+    pub permission: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduleTrigger {
+    pub cron: String,
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Concurrency {
+    pub group: String,
+    pub cancel_in_progress: bool,
+}
+
+/// Where a step's plugin comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginRef {
+    /// A plugin bundled with andon, by name (`size`).
+    Bundled(String),
+    /// A `.wasm` file, relative to the repository root, optionally pinned by
+    /// its sha256.
+    Path { path: String, sha256: Option<String> },
+}
+
+impl PluginRef {
+    /// How the step names its plugin, for reports.
+    pub fn display_name(&self) -> &str {
+        match self {
+            PluginRef::Bundled(name) => name,
+            PluginRef::Path { path, .. } => path,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub id: String,
+    pub uses: PluginRef,
+    /// The `with:` mapping as JSON (`{}` when absent).
+    pub with: serde_json::Value,
+    pub timeout: Option<Duration>,
+    /// Linear memory limit in bytes.
+    pub memory: Option<usize>,
+    /// `None`: the plugin's manifest decides. `Some`: exactly these.
+    pub permissions: Option<Vec<Permission>>,
+    /// Line of the step in its file, for later diagnostics (unknown plugin).
+    pub line: usize,
+}
+
+/// The result of parsing one file: the workflow if it is usable, and every
+/// problem found.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub workflow: Option<Workflow>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Parse the workflow in `text`, read from `file`.
+pub fn parse(file: &str, text: &str) -> Parsed {
+    let mut cx = Checker {
+        file,
+        diagnostics: Vec::new(),
+    };
+    let workflow = match yaml::parse(text) {
+        Ok(root) => cx.workflow(&root),
+        Err(error) => {
+            cx.diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                file: file.to_string(),
+                line: error.line,
+                column: error.column,
+                message: format!("invalid YAML: {}", error.message),
+                hint: Some("check indentation and quoting near this line".into()),
+            });
+            None
+        }
+    };
+    let workflow = if cx.diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        None
+    } else {
+        workflow
+    };
+    Parsed {
+        workflow,
+        diagnostics: cx.diagnostics,
+    }
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    diagnostics: Vec<Diagnostic>,
+}
+
+const TOP_KEYS: &[&str] = &["name", "on", "concurrency", "steps"];
+const STEP_KEYS: &[&str] = &[
+    "id",
+    "uses",
+    "with",
+    "timeout",
+    "memory",
+    "permissions",
+    "sha256",
+];
+const PR_KEYS: &[&str] = &["types", "branches", "paths"];
+const PUSH_KEYS: &[&str] = &["branches", "paths"];
+const COMMENT_KEYS: &[&str] = &["command", "permission"];
+const SCHEDULE_KEYS: &[&str] = &["cron", "timezone"];
+const CONCURRENCY_KEYS: &[&str] = &["group", "cancel_in_progress"];
+const TRIGGERS: &[&str] = &["pull_request", "push", "manual", "comment", "schedule"];
+const PR_TYPES: &[&str] = &[
+    "opened",
+    "synchronize",
+    "reopened",
+    "ready_for_review",
+    "labeled",
+    "unlabeled",
+    "closed",
+    "edited",
+    "converted_to_draft",
+];
+const REPO_PERMISSIONS: &[&str] = &["read", "triage", "write", "maintain", "admin"];
+
+impl Checker<'_> {
+    fn error(&mut self, node: &Node, message: impl Into<String>, hint: Option<String>) {
+        self.push(Severity::Error, node, message.into(), hint);
+    }
+
+    fn warn(&mut self, node: &Node, message: impl Into<String>, hint: Option<String>) {
+        self.push(Severity::Warning, node, message.into(), hint);
+    }
+
+    fn push(&mut self, severity: Severity, node: &Node, message: String, hint: Option<String>) {
+        self.diagnostics.push(Diagnostic {
+            severity,
+            file: self.file.to_string(),
+            line: node.line,
+            column: node.column,
+            message,
+            hint,
+        });
+    }
+
+    /// The entries of a mapping, reporting unknown keys with the closest
+    /// known one.
+    fn mapping<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        known: &[&str],
+    ) -> Option<Vec<(&'n str, &'n Node, &'n Node)>> {
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                node,
+                format!("{what} must be a mapping, found {}", node.kind()),
+                None,
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for (key, value) in entries {
+            let Some(name) = key.as_str() else {
+                self.error(key, format!("keys in {what} must be strings"), None);
+                continue;
+            };
+            if !known.contains(&name) {
+                self.error(
+                    key,
+                    format!("unknown key `{name}` in {what}"),
+                    Some(suggest(name, known)),
+                );
+                continue;
+            }
+            out.push((name, key, value));
+        }
+        Some(out)
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.value {
+            Value::Str(s) if !s.trim().is_empty() => Some(s.clone()),
+            Value::Str(_) => {
+                self.error(node, format!("{what} must not be empty"), None);
+                None
+            }
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => Some(node.scalar_text()),
+            _ => {
+                self.error(
+                    node,
+                    format!("{what} must be a string, found {}", node.kind()),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// A string or a list of strings.
+    fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<(String, Node)>> {
+        match &node.value {
+            Value::Seq(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|item| self.string(item, what).map(|s| (s, item.clone())))
+                    .collect(),
+            ),
+            Value::Str(_) => self.string(node, what).map(|s| vec![(s, node.clone())]),
+            _ => {
+                self.error(
+                    node,
+                    format!("{what} must be a string or a list of strings, found {}", node.kind()),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn filter(&mut self, node: &Node, what: &str) -> Option<Filter> {
+        let patterns = self.strings(node, what)?;
+        let mut ok = true;
+        for (pattern, at) in &patterns {
+            if let Err(message) = Filter::new(&[pattern]) {
+                self.error(
+                    at,
+                    message,
+                    Some("globs use `*`, `**`, `?`, `[abc]`; a leading `!` excludes".into()),
+                );
+                ok = false;
+            }
+        }
+        let patterns: Vec<String> = patterns.into_iter().map(|(p, _)| p).collect();
+        if ok { Filter::new(&patterns).ok() } else { None }
+    }
+
+    fn workflow(&mut self, root: &Node) -> Option<Workflow> {
+        if root.value == Value::Null {
+            self.error(root, "the workflow file is empty", Some(example_hint()));
+            return None;
+        }
+        let entries = self.mapping(root, "the workflow", TOP_KEYS)?;
+        let mut name = None;
+        let mut on = None;
+        let mut concurrency = None;
+        let mut steps = None;
+        for (key, key_node, value) in entries {
+            match key {
+                "name" => name = self.string(value, "`name`"),
+                "on" => on = self.triggers(key_node, value),
+                "concurrency" => concurrency = self.concurrency(value),
+                "steps" => steps = self.steps(value),
+                _ => {}
+            }
+        }
+        if on.is_none() && !self.diagnostics.iter().any(|d| d.message.contains("`on`")) {
+            self.error(
+                root,
+                "the workflow has no `on:` section, so it never runs",
+                Some("add for example `on: { pull_request: {} }`".into()),
+            );
+        }
+        if steps.is_none() && !self.diagnostics.iter().any(|d| d.message.contains("`steps`")) {
+            self.error(root, "the workflow has no `steps:`", Some(example_hint()));
+        }
+        let name = name.unwrap_or_else(|| file_stem(self.file));
+        Some(Workflow {
+            name,
+            file: self.file.to_string(),
+            on: on?,
+            concurrency,
+            steps: steps?,
+        })
+    }
+
+    fn triggers(&mut self, key: &Node, node: &Node) -> Option<Triggers> {
+        let mut triggers = Triggers::default();
+        // `on: push` and `on: [push, pull_request]` are shorthands for
+        // triggers with default settings, as in GitHub Actions.
+        let entries: Vec<(String, Node, Node)> = match &node.value {
+            Value::Str(_) | Value::Seq(_) => self
+                .strings(node, "`on`")?
+                .into_iter()
+                .map(|(name, at)| {
+                    let empty = Node {
+                        value: Value::Null,
+                        ..at.clone()
+                    };
+                    (name, at, empty)
+                })
+                .collect(),
+            Value::Map(_) => self
+                .mapping(node, "`on`", TRIGGERS)?
+                .into_iter()
+                .map(|(k, kn, v)| (k.to_string(), kn.clone(), v.clone()))
+                .collect(),
+            _ => {
+                self.error(
+                    key,
+                    format!("`on` must be a mapping of triggers, found {}", node.kind()),
+                    Some("for example `on: { pull_request: { types: [opened] } }`".into()),
+                );
+                return None;
+            }
+        };
+        for (name, at, value) in entries {
+            match name.as_str() {
+                "pull_request" => triggers.pull_request = self.pull_request(&value),
+                "push" => triggers.push = self.push_trigger(&value),
+                "manual" => triggers.manual = true,
+                "comment" => triggers.comment = self.comment(&value),
+                "schedule" => triggers.schedule = self.schedule(&value),
+                other => self.error(
+                    &at,
+                    format!("unknown trigger `{other}`"),
+                    Some(suggest(other, TRIGGERS)),
+                ),
+            }
+        }
+        Some(triggers)
+    }
+
+    fn pull_request(&mut self, node: &Node) -> Option<PullRequestTrigger> {
+        let mut trigger = PullRequestTrigger {
+            types: DEFAULT_PR_TYPES.iter().map(|s| s.to_string()).collect(),
+            branches: None,
+            paths: None,
+        };
+        if node.value == Value::Null {
+            return Some(trigger);
+        }
+        for (key, _, value) in self.mapping(node, "`on.pull_request`", PR_KEYS)? {
+            match key {
+                "types" => {
+                    let types = self.strings(value, "`types`")?;
+                    for (t, at) in &types {
+                        if !PR_TYPES.contains(&t.as_str()) {
+                            self.error(at, format!("unknown pull request type `{t}`"), Some(suggest(t, PR_TYPES)));
+                        }
+                    }
+                    trigger.types = types.into_iter().map(|(t, _)| t).collect();
+                }
+                "branches" => trigger.branches = self.filter(value, "`branches`"),
+                "paths" => trigger.paths = self.filter(value, "`paths`"),
+                _ => {}
+            }
+        }
+        Some(trigger)
+    }
+
+    fn push_trigger(&mut self, node: &Node) -> Option<PushTrigger> {
+        let mut trigger = PushTrigger {
+            branches: None,
+            paths: None,
+        };
+        if node.value == Value::Null {
+            return Some(trigger);
+        }
+        for (key, _, value) in self.mapping(node, "`on.push`", PUSH_KEYS)? {
+            match key {
+                "branches" => trigger.branches = self.filter(value, "`branches`"),
+                "paths" => trigger.paths = self.filter(value, "`paths`"),
+                _ => {}
+            }
+        }
+        Some(trigger)
+    }
+
+    fn comment(&mut self, node: &Node) -> Option<CommentTrigger> {
+        let mut command = None;
+        let mut permission = String::from("write");
+        for (key, _, value) in self.mapping(node, "`on.comment`", COMMENT_KEYS)? {
+            match key {
+                "command" => {
+                    command = self.string(value, "`command`").map(|c| c.trim_start_matches('/').to_string());
+                    if let Some(c) = &command
+                        && !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+                    {
+                        self.error(value, format!("command `{c}` may only use letters, digits, `-` and `_`"), None);
+                    }
+                }
+                "permission" => {
+                    if let Some(p) = self.string(value, "`permission`") {
+                        if !REPO_PERMISSIONS.contains(&p.as_str()) {
+                            self.error(value, format!("unknown permission level `{p}`"), Some(suggest(&p, REPO_PERMISSIONS)));
+                        }
+                        permission = p;
+                    }
+                }
+                _ => {}
+            }
+        }
+        match command {
+            Some(command) => Some(CommentTrigger { command, permission }),
+            None => {
+                self.error(node, "`on.comment` needs a `command`", Some("for example `comment: { command: data-check }`".into()));
+                None
+            }
+        }
+    }
+
+    fn schedule(&mut self, node: &Node) -> Vec<ScheduleTrigger> {
+        let items: Vec<Node> = match &node.value {
+            Value::Seq(items) => items.clone(),
+            Value::Map(_) => vec![node.clone()],
+            _ => {
+                self.error(node, format!("`schedule` must be a list of `{{cron, timezone}}`, found {}", node.kind()), Some("for example `schedule: [{ cron: \"0 3 * * *\" }]`".into()));
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for item in &items {
+            let Some(entries) = self.mapping(item, "a schedule", SCHEDULE_KEYS) else {
+                continue;
+            };
+            let mut cron = None;
+            let mut timezone = None;
+            for (key, _, value) in entries {
+                match key {
+                    "cron" => {
+                        cron = self.string(value, "`cron`");
+                        if let Some(expr) = &cron {
+                            let fields = expr.split_whitespace().count();
+                            if !(5..=6).contains(&fields) {
+                                self.error(value, format!("cron expression `{expr}` has {fields} fields, expected 5"), Some("minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".into()));
+                            }
+                        }
+                    }
+                    "timezone" => timezone = self.string(value, "`timezone`"),
+                    _ => {}
+                }
+            }
+            match cron {
+                Some(cron) => out.push(ScheduleTrigger { cron, timezone }),
+                None => self.error(item, "a schedule needs a `cron` expression", None),
+            }
+        }
+        out
+    }
+
+    fn concurrency(&mut self, node: &Node) -> Option<Concurrency> {
+        if let Value::Str(group) = &node.value {
+            return Some(Concurrency {
+                group: group.clone(),
+                cancel_in_progress: false,
+            });
+        }
+        let mut group = None;
+        let mut cancel_in_progress = false;
+        for (key, _, value) in self.mapping(node, "`concurrency`", CONCURRENCY_KEYS)? {
+            match key {
+                "group" => group = self.string(value, "`group`"),
+                "cancel_in_progress" => match value.value {
+                    Value::Bool(b) => cancel_in_progress = b,
+                    _ => self.error(value, "`cancel_in_progress` must be true or false", None),
+                },
+                _ => {}
+            }
+        }
+        match group {
+            Some(group) => Some(Concurrency { group, cancel_in_progress }),
+            None => {
+                self.error(node, "`concurrency` needs a `group`", None);
+                None
+            }
+        }
+    }
+
+    fn steps(&mut self, node: &Node) -> Option<Vec<Step>> {
+        let Value::Seq(items) = &node.value else {
+            self.error(node, format!("`steps` must be a list, found {}", node.kind()), Some(example_hint()));
+            return None;
+        };
+        if items.is_empty() {
+            self.error(node, "`steps` is empty", Some(example_hint()));
+            return None;
+        }
+        let mut steps: Vec<Step> = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            if let Some(step) = self.step(index, item) {
+                if steps.iter().any(|s| s.id == step.id) {
+                    self.error(item, format!("two steps have the id `{}`", step.id), Some("step ids must be unique within a workflow".into()));
+                }
+                steps.push(step);
+            }
+        }
+        Some(steps)
+    }
+
+    fn step(&mut self, index: usize, node: &Node) -> Option<Step> {
+        let entries = self.mapping(node, "a step", STEP_KEYS)?;
+        let mut id = None;
+        let mut uses = None;
+        let mut sha256 = None;
+        let mut with = serde_json::Value::Object(serde_json::Map::new());
+        let mut timeout = None;
+        let mut memory = None;
+        let mut permissions = None;
+        for (key, _, value) in entries {
+            match key {
+                "id" => {
+                    id = self.string(value, "`id`");
+                    if let Some(i) = &id
+                        && !i.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    {
+                        self.error(value, format!("step id `{i}` may only use letters, digits, `-` and `_`"), None);
+                    }
+                }
+                "uses" => uses = self.string(value, "`uses`").map(|u| (u, value.clone())),
+                "sha256" => {
+                    sha256 = self.string(value, "`sha256`");
+                    if let Some(h) = &sha256
+                        && (h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()))
+                    {
+                        self.error(value, "`sha256` must be 64 hexadecimal digits", Some("compute it with `sha256sum plugin.wasm`".into()));
+                    }
+                }
+                "with" => match &value.value {
+                    Value::Map(_) => with = value.to_json(),
+                    Value::Null => {}
+                    _ => self.error(value, format!("`with` must be a mapping, found {}", value.kind()), None),
+                },
+                "timeout" => timeout = self.duration(value),
+                "memory" => memory = self.bytes(value),
+                "permissions" => permissions = self.permissions(value),
+                _ => {}
+            }
+        }
+        let Some((uses, uses_node)) = uses else {
+            self.error(node, format!("step {} has no `uses`", index + 1), Some("name a plugin (`uses: size`) or a file (`uses: ./plugins/x.wasm`)".into()));
+            return None;
+        };
+        let plugin = if uses.ends_with(".wasm") {
+            let path = uses.trim_start_matches("./").to_string();
+            if path.starts_with('/') || path.split('/').any(|part| part == "..") {
+                self.error(&uses_node, format!("plugin path `{uses}` leaves the repository"), Some("use a path relative to the repository root".into()));
+            }
+            if sha256.is_none() {
+                self.warn(&uses_node, format!("plugin `{uses}` is not pinned"), Some("add `sha256: <hash>` so a changed file is refused".into()));
+            }
+            PluginRef::Path { path, sha256 }
+        } else {
+            if sha256.is_some() {
+                self.warn(&uses_node, "`sha256` only applies to `.wasm` paths; bundled plugins are pinned by andon's own version", None);
+            }
+            PluginRef::Bundled(uses.clone())
+        };
+        let id = id.unwrap_or_else(|| uses.rsplit('/').next().unwrap_or(&uses).trim_end_matches(".wasm").to_string());
+        Some(Step {
+            id,
+            uses: plugin,
+            with,
+            timeout,
+            memory,
+            permissions,
+            line: node.line,
+        })
+    }
+
+    fn duration(&mut self, node: &Node) -> Option<Duration> {
+        let parsed = match &node.value {
+            Value::Int(secs) => u64::try_from(*secs).ok().map(Duration::from_secs),
+            Value::Str(text) => parse_duration(text),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.error(node, format!("`{}` is not a duration", node.scalar_text()), Some("write for example `500ms`, `30s`, `5m` or `1h`".into()));
+        }
+        parsed
+    }
+
+    fn bytes(&mut self, node: &Node) -> Option<usize> {
+        let parsed = match &node.value {
+            Value::Int(n) => usize::try_from(*n).ok(),
+            Value::Str(text) => parse_bytes(text),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.error(node, format!("`{}` is not a size", node.scalar_text()), Some("write for example `64MiB`, `512KiB` or `1GiB`".into()));
+        }
+        parsed
+    }
+
+    fn permissions(&mut self, node: &Node) -> Option<Vec<Permission>> {
+        let names: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+        if let Value::Seq(items) = &node.value
+            && items.is_empty()
+        {
+            return Some(Vec::new());
+        }
+        let mut out = Vec::new();
+        for (name, at) in self.strings(node, "`permissions`")? {
+            match Permission::parse(&name) {
+                Some(p) if !out.contains(&p) => out.push(p),
+                Some(_) => {}
+                None => self.error(&at, format!("unknown permission `{name}`"), Some(suggest(&name, &names))),
+            }
+        }
+        Some(out)
+    }
+}
+
+/// Parse `500ms`, `30s`, `5m`, `1h` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let millis = match unit.trim() {
+        "" | "s" => number.checked_mul(1000)?,
+        "ms" => number,
+        "m" => number.checked_mul(60_000)?,
+        "h" => number.checked_mul(3_600_000)?,
+        _ => return None,
+    };
+    Some(Duration::from_millis(millis))
+}
+
+/// Parse `64MiB`, `512KiB`, `1GiB`, `10MB` or a bare number of bytes.
+pub fn parse_bytes(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number.parse().ok()?;
+    let factor: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" => 1 << 10,
+        "MiB" | "M" => 1 << 20,
+        "GiB" | "G" => 1 << 30,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+fn file_stem(file: &str) -> String {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.trim_end_matches(".yml").trim_end_matches(".yaml").to_string()
+}
+
+fn example_hint() -> String {
+    "a workflow looks like `name: review`, `on: { pull_request: {} }`, `steps: [{ id: size, uses: size }]`".into()
+}
+
+/// "did you mean `x`?" with the closest known word, or the list of them.
+fn suggest(word: &str, known: &[&str]) -> String {
+    match closest(word, known) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => format!("expected one of: {}", known.join(", ")),
+    }
+}
+
+/// The known word within edit distance 2 (or a third of the word), if any.
+pub fn closest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    let limit = (word.len() / 3).max(2);
+    known
+        .iter()
+        .map(|k| (edit_distance(word, k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let next = (row[j] + 1).min(row[j + 1] + 1).min(prev + cost);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+impl Triggers {
+    /// Whether the workflow has any trigger for `kind`.
+    pub fn handles(&self, kind: EventKind) -> bool {
+        match kind {
+            EventKind::PullRequest => self.pull_request.is_some(),
+            EventKind::Push => self.push.is_some(),
+            EventKind::Manual => self.manual,
+            EventKind::Comment => self.comment.is_some(),
+            EventKind::Schedule => !self.schedule.is_empty(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,13 @@
+//! The one `bindgen!` of the plugin contract in `wit/`.
+
+wasmtime::component::bindgen!({
+    path: "../../wit",
+    world: "plugin",
+    with: {
+        "andon:plugin/host.blob": crate::state::BlobHandle,
+    },
+    imports: { default: trappable },
+});
+
+pub use andon::plugin::host as wit_host;
+pub use andon::plugin::types as wit;

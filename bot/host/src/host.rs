@@ -1,0 +1,432 @@
+//! The engine, the plugin cache and the step runner.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use andon_core::action::Action;
+use andon_core::event::Event;
+use andon_core::limits::Limits;
+use andon_core::manifest::Manifest;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+use crate::bindings::{PluginPre, wit};
+use crate::error::{LoadError, StepError};
+use crate::inputs::{EmptyInputs, StepInputs};
+use crate::state::StepState;
+use crate::{cache, convert};
+
+/// How often the epoch ticks: the granularity of step timeouts.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Host-wide settings.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Where compiled components are cached; `None` keeps them in memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// The ceiling for every step's limits.
+    pub max: Limits,
+    /// Meter fuel for deterministic budgets. For tests and benchmarks only:
+    /// fuel and epochs together cost 55-77% on call-heavy plugin code.
+    pub fuel: bool,
+    /// Plugin instances that may be alive at once (pooling allocator slots).
+    pub instances: u32,
+    /// Wasm stack per instance, server-wide (wasmtime cannot vary it per
+    /// store).
+    pub max_stack: usize,
+}
+
+impl Default for HostConfig {
+    fn default() -> HostConfig {
+        HostConfig {
+            cache_dir: None,
+            max: Limits::MAX,
+            fuel: false,
+            instances: 64,
+            max_stack: 1 << 20,
+        }
+    }
+}
+
+/// What a step is run with.
+#[derive(Debug, Clone, Copy)]
+pub struct Invocation<'a> {
+    pub event: &'a Event,
+    pub workflow: &'a str,
+    pub step_id: &'a str,
+    /// The step's `with:` mapping.
+    pub config: &'a serde_json::Value,
+}
+
+/// What a step did.
+#[derive(Debug, Clone)]
+pub struct StepOutcome {
+    pub result: Result<Vec<Action>, StepError>,
+    pub duration: Duration,
+    pub fuel_used: Option<u64>,
+    /// Peak linear memory, in bytes.
+    pub memory_peak: u64,
+    /// Plugin log lines and captured stderr, bounded.
+    pub log: String,
+}
+
+/// A loaded plugin, ready to instantiate.
+pub struct Plugin {
+    name: String,
+    sha256: String,
+    pre: PluginPre<StepState>,
+    manifest: OnceLock<Manifest>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.name)
+            .field("sha256", &self.sha256)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Plugin {
+    /// The name it was loaded under (a bundled name or a path).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Hex sha256 of the component bytes.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
+/// The plugin host. Cheap to share behind an `Arc`; one per process.
+pub struct PluginHost {
+    engine: Engine,
+    linker: Linker<StepState>,
+    config: HostConfig,
+    loaded: Mutex<HashMap<String, Arc<Plugin>>>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for PluginHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginHost").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl Drop for PluginHost {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl PluginHost {
+    pub fn new(config: HostConfig) -> Result<PluginHost, LoadError> {
+        let engine = engine(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        crate::bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_ticker(engine.clone(), ticker_stop.clone()).map_err(|e| LoadError::Engine(e.to_string()))?;
+        Ok(PluginHost {
+            engine,
+            linker,
+            config,
+            loaded: Mutex::new(HashMap::new()),
+            ticker_stop,
+        })
+    }
+
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// Load a plugin from its component bytes, verifying `pin` (a hex
+    /// sha256) when given. Compiled code comes from memory, then the disk
+    /// cache, and is compiled only when both miss.
+    pub fn load(&self, name: &str, wasm: &[u8], pin: Option<&str>) -> Result<Arc<Plugin>, LoadError> {
+        let sha256 = hex::encode(Sha256::digest(wasm));
+        if let Some(expected) = pin
+            && !expected.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(LoadError::PinMismatch {
+                plugin: name.to_string(),
+                expected: expected.to_string(),
+                actual: sha256,
+            });
+        }
+        if let Some(plugin) = self.lock_loaded().get(&sha256) {
+            return Ok(plugin.clone());
+        }
+        let component = self.compile_cached(name, wasm, &sha256)?;
+        let plugin = Arc::new(self.link(name, &sha256, &component)?);
+        self.lock_loaded().insert(sha256, plugin.clone());
+        Ok(plugin)
+    }
+
+    /// Compile `wasm` without any cache, for benchmarks of compilation.
+    pub fn compile_uncached(&self, name: &str, wasm: &[u8]) -> Result<Arc<Plugin>, LoadError> {
+        let sha256 = hex::encode(Sha256::digest(wasm));
+        let component = Component::new(&self.engine, wasm).map_err(|e| invalid(name, &e))?;
+        Ok(Arc::new(self.link(name, &sha256, &component)?))
+    }
+
+    /// Load from the disk cache only, bypassing the in-memory one; `None` on
+    /// a miss. For benchmarks of the cached load path.
+    pub fn load_from_disk_cache(&self, name: &str, wasm: &[u8]) -> Result<Option<Arc<Plugin>>, LoadError> {
+        let Some(dir) = &self.config.cache_dir else {
+            return Ok(None);
+        };
+        let sha256 = hex::encode(Sha256::digest(wasm));
+        match cache::load(&self.engine, &cache::path(dir, &self.engine, &sha256)) {
+            Some(component) => Ok(Some(Arc::new(self.link(name, &sha256, &component)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn lock_loaded(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Plugin>>> {
+        // A panic while holding this lock cannot leave the map inconsistent
+        // (inserts are single calls), so a poisoned lock is still usable.
+        self.loaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn compile_cached(&self, name: &str, wasm: &[u8], sha256: &str) -> Result<Component, LoadError> {
+        let file = self.config.cache_dir.as_ref().map(|dir| cache::path(dir, &self.engine, sha256));
+        if let Some(component) = file.as_deref().and_then(|f| cache::load(&self.engine, f)) {
+            return Ok(component);
+        }
+        let component = Component::new(&self.engine, wasm).map_err(|e| invalid(name, &e))?;
+        if let Some(file) = &file
+            && let Err(error) = cache::store(file, &component)
+        {
+            tracing::warn!(file = %file.display(), %error, "could not cache compiled plugin");
+        }
+        Ok(component)
+    }
+
+    fn link(&self, name: &str, sha256: &str, component: &Component) -> Result<Plugin, LoadError> {
+        let instance_pre = self.linker.instantiate_pre(component).map_err(|e| invalid(name, &e))?;
+        let pre = PluginPre::new(instance_pre).map_err(|e| invalid(name, &e))?;
+        Ok(Plugin {
+            name: name.to_string(),
+            sha256: sha256.to_string(),
+            pre,
+            manifest: OnceLock::new(),
+        })
+    }
+
+    /// The plugin's manifest, from its `describe` export (asked once).
+    pub fn manifest(&self, plugin: &Plugin) -> Result<Manifest, StepError> {
+        if let Some(m) = plugin.manifest.get() {
+            return Ok(m.clone());
+        }
+        let limits = Limits {
+            timeout: Duration::from_secs(5),
+            ..Limits::DEFAULT
+        }
+        .clamp_to(&self.config.max);
+        let mut session = self.start(plugin, Arc::new(EmptyInputs), &limits)?;
+        let describe = session.bindings.call_describe(&mut session.store);
+        let manifest = describe.map(convert::manifest).map_err(|e| session.classify(plugin, &limits, &e))?;
+        Ok(plugin.manifest.get_or_init(|| manifest).clone())
+    }
+
+    /// Run one step: a fresh store with `limits`, the plugin's `run` export,
+    /// and the actions it returned, or why it did not return any.
+    pub fn run_step(
+        &self,
+        plugin: &Plugin,
+        invocation: Invocation<'_>,
+        inputs: Arc<dyn StepInputs>,
+        limits: &Limits,
+    ) -> StepOutcome {
+        let limits = limits.clamp_to(&self.config.max);
+        let started = Instant::now();
+        let mut session = match self.start(plugin, inputs, &limits) {
+            Ok(session) => session,
+            Err(error) => {
+                return StepOutcome {
+                    result: Err(error),
+                    duration: started.elapsed(),
+                    fuel_used: None,
+                    memory_peak: 0,
+                    log: String::new(),
+                };
+            }
+        };
+        let wit_invocation = wit::Invocation {
+            event: convert::event(invocation.event),
+            workflow: invocation.workflow.to_string(),
+            step_id: invocation.step_id.to_string(),
+            config: invocation.config.to_string(),
+        };
+        let returned = session.bindings.call_run(&mut session.store, &wit_invocation);
+        let result = match returned {
+            Ok(Ok(actions)) => {
+                let actions: Vec<Action> = actions.into_iter().map(convert::action).collect();
+                let size: usize = actions.iter().map(Action::size_hint).sum();
+                if size > limits.output_bytes {
+                    Err(StepError::OutputTooLarge {
+                        plugin: plugin.name.clone(),
+                        size,
+                        limit: limits.output_bytes,
+                    })
+                } else {
+                    Ok(actions)
+                }
+            }
+            Ok(Err(wit::PluginError::InvalidConfig(message))) => Err(StepError::InvalidConfig {
+                plugin: plugin.name.clone(),
+                message,
+            }),
+            Ok(Err(wit::PluginError::Failed(message))) => Err(StepError::Failed {
+                plugin: plugin.name.clone(),
+                message,
+            }),
+            Err(error) => Err(session.classify(plugin, &limits, &error)),
+        };
+        let fuel_used = session.fuel_used(&limits);
+        let state = session.store.data_mut();
+        StepOutcome {
+            result,
+            duration: started.elapsed(),
+            fuel_used,
+            memory_peak: state.limiter.peak as u64,
+            log: state.take_log(),
+        }
+    }
+
+    fn start(&self, plugin: &Plugin, inputs: Arc<dyn StepInputs>, limits: &Limits) -> Result<Ready, StepError> {
+        let mut store = Store::new(&self.engine, StepState::new(inputs, limits.memory, limits.log_bytes));
+        store.limiter(|state| &mut state.limiter);
+        let ticks = limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) + 1;
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        if self.config.fuel {
+            store
+                .set_fuel(limits.fuel.unwrap_or(u64::MAX))
+                .map_err(|e| instantiate_error(plugin, &e))?;
+        }
+        match plugin.pre.instantiate(&mut store) {
+            Ok(bindings) => Ok(Ready {
+                bindings,
+                store,
+                fuel: self.config.fuel,
+            }),
+            Err(error) => Err(match classify(plugin, limits, store.data(), &error) {
+                StepError::Trap { message, .. } => StepError::Instantiate {
+                    plugin: plugin.name.clone(),
+                    message,
+                },
+                other => other,
+            }),
+        }
+    }
+}
+
+/// A fresh store with the plugin instantiated in it, for one call.
+struct Ready {
+    bindings: crate::bindings::Plugin,
+    store: Store<StepState>,
+    fuel: bool,
+}
+
+impl Ready {
+    fn classify(&self, plugin: &Plugin, limits: &Limits, error: &wasmtime::Error) -> StepError {
+        classify(plugin, limits, self.store.data(), error)
+    }
+
+    fn fuel_used(&self, limits: &Limits) -> Option<u64> {
+        if !self.fuel {
+            return None;
+        }
+        let left = self.store.get_fuel().ok()?;
+        Some(limits.fuel.unwrap_or(u64::MAX).saturating_sub(left))
+    }
+}
+
+fn classify(plugin: &Plugin, limits: &Limits, state: &StepState, error: &wasmtime::Error) -> StepError {
+    let name = plugin.name.clone();
+    // Checked first: a refused memory growth usually ends in an `unreachable`
+    // trap from the guest's allocator, which is not what happened.
+    if state.limiter.hit {
+        return StepError::OutOfMemory {
+            plugin: name,
+            limit: limits.memory,
+        };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => StepError::Timeout {
+            plugin: name,
+            limit: limits.timeout,
+        },
+        Some(Trap::OutOfFuel) => StepError::OutOfFuel {
+            plugin: name,
+            limit: limits.fuel.unwrap_or(u64::MAX),
+        },
+        _ => {
+            let stderr = state.stderr.contents();
+            let stderr = String::from_utf8_lossy(&stderr);
+            let panic = stderr.lines().find(|l| l.contains("panicked at")).map(str::trim);
+            let mut message = match error.downcast_ref::<Trap>() {
+                Some(trap) => trap.to_string(),
+                None => format!("{error:#}"),
+            };
+            if let Some(panic) = panic {
+                message = format!("{message} ({panic})");
+            }
+            StepError::Trap { plugin: name, message }
+        }
+    }
+}
+
+fn instantiate_error(plugin: &Plugin, error: &wasmtime::Error) -> StepError {
+    StepError::Instantiate {
+        plugin: plugin.name.clone(),
+        message: format!("{error:#}"),
+    }
+}
+
+fn invalid(name: &str, error: &wasmtime::Error) -> LoadError {
+    LoadError::Invalid {
+        plugin: name.to_string(),
+        message: format!("{error:#}"),
+    }
+}
+
+fn engine(config: &HostConfig) -> wasmtime::Result<Engine> {
+    let mut wasm = Config::new();
+    wasm.wasm_component_model(true)
+        // No async plugins: one call per step. Halves host<->guest call cost.
+        .concurrency_support(false)
+        .epoch_interruption(true)
+        .consume_fuel(config.fuel)
+        .max_wasm_stack(config.max_stack);
+    let mut pool = PoolingAllocationConfig::default();
+    let instances = config.instances.max(1);
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * 8)
+        .total_memories(instances * 4)
+        .total_tables(instances * 8)
+        .total_stacks(instances)
+        .max_memory_size(config.max.memory);
+    wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&wasm)
+}
+
+fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("andon-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .map(drop)
+}

@@ -1,0 +1,21 @@
+//! The wasmtime plugin host: loads andon plugins (WebAssembly components
+//! built against `wit/`), caches their compiled form on disk, and runs each
+//! step in a fresh, bounded sandbox.
+//!
+//! No wasmtime type crosses this crate's boundary: callers see
+//! [`PluginHost`], [`Plugin`], [`StepOutcome`] and the core domain types.
+
+mod bindings;
+mod cache;
+mod convert;
+mod error;
+mod host;
+mod inputs;
+mod state;
+
+pub use error::{LoadError, StepError};
+pub use host::{HostConfig, Invocation, Plugin, PluginHost, StepOutcome};
+pub use inputs::{Blob, BytesBlob, EmptyInputs, ReadError, StepInputs};
+
+/// The WIT package version this host serves.
+pub const WIT_VERSION: &str = "andon:plugin@0.1.0";
