@@ -394,7 +394,7 @@ impl Checker<'_> {
 
     fn pull_request(&mut self, node: &Node) -> Option<PullRequestTrigger> {
         let mut trigger = PullRequestTrigger {
-            types: DEFAULT_PR_TYPES.iter().map(|s| s.to_string()).collect(),
+            types: DEFAULT_PR_TYPES.iter().map(ToString::to_string).collect(),
             branches: None,
             paths: None,
         };

@@ -372,7 +372,13 @@ fn classify(plugin: &Plugin, limits: &Limits, state: &StepState, error: &wasmtim
         _ => {
             let stderr = state.stderr.contents();
             let stderr = String::from_utf8_lossy(&stderr);
-            let panic = stderr.lines().find(|l| l.contains("panicked at")).map(str::trim);
+            // Rust prints "thread '..' panicked at file:line:col:" and the
+            // message on the next line.
+            let mut lines = stderr.lines().skip_while(|l| !l.contains("panicked at"));
+            let panic = lines.next().map(|at| match lines.next() {
+                Some(message) => format!("{} {}", at.trim(), message.trim()),
+                None => at.trim().to_string(),
+            });
             let mut message = match error.downcast_ref::<Trap>() {
                 Some(trap) => trap.to_string(),
                 None => format!("{error:#}"),

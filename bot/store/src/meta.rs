@@ -1,0 +1,108 @@
+//! The `meta` tree: the schema version, its migrations, and the run id
+//! counter.
+//!
+//! Numbers are stored as big-endian `u64`.
+
+use sled::transaction::{ConflictableTransactionResult, TransactionalTree, abort};
+
+use crate::error::StoreError;
+use crate::store::Store;
+
+pub(crate) const TREE: &str = "meta";
+const SCHEMA_VERSION_KEY: &str = "schema_version";
+const LAST_RUN_ID_KEY: &str = "last_run_id";
+
+/// One step of the schema: `MIGRATIONS[n]` turns version `n` into `n + 1`.
+type Migration = fn(&Store) -> Result<(), StoreError>;
+
+const MIGRATIONS: [Migration; 1] = [v0_to_v1];
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
+
+/// Version 0 is the layout before the version key existed, identical to
+/// version 1: nothing to move. Kept so the migration path is exercised.
+fn v0_to_v1(_store: &Store) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// Stamp a new store with the current version, refuse a newer one, and
+/// migrate an older one step by step, recording each step so that an
+/// interrupted migration resumes where it stopped.
+pub(crate) fn prepare_schema(store: &Store) -> Result<(), StoreError> {
+    let Some(found) = schema_version(&store.meta)? else {
+        set_schema_version(store, SCHEMA_VERSION)?;
+        return store.flush();
+    };
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let pending = (0u64..).zip(MIGRATIONS).filter(|(from, _)| *from >= found);
+    for (from, migration) in pending {
+        migration(store)?;
+        set_schema_version(store, from + 1)?;
+        store.flush()?;
+    }
+    Ok(())
+}
+
+pub(crate) fn schema_version(meta: &sled::Tree) -> Result<Option<u64>, StoreError> {
+    meta.get(SCHEMA_VERSION_KEY)
+        .map_err(StoreError::from_sled)?
+        .map(|bytes| decode_u64(&bytes, SCHEMA_VERSION_KEY))
+        .transpose()
+}
+
+fn set_schema_version(store: &Store, version: u64) -> Result<(), StoreError> {
+    store
+        .meta
+        .insert(SCHEMA_VERSION_KEY, &version.to_be_bytes()[..])
+        .map_err(StoreError::from_sled)?;
+    Ok(())
+}
+
+/// The schema version an imported `meta` entry carries, if it is that key.
+pub(crate) fn imported_schema_version(key: &[u8], value: &[u8]) -> Result<Option<u64>, StoreError> {
+    if key != SCHEMA_VERSION_KEY.as_bytes() {
+        return Ok(None);
+    }
+    decode_u64(value, SCHEMA_VERSION_KEY).map(Some)
+}
+
+/// Whether `meta` holds nothing but the schema version, as in a new store.
+pub(crate) fn is_fresh(meta: &sled::Tree) -> Result<bool, StoreError> {
+    for key in meta.iter().keys() {
+        if key.map_err(StoreError::from_sled)? != SCHEMA_VERSION_KEY.as_bytes() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Take the next run id inside a transaction, so that the id is spent only
+/// if the run is written: ids start at 1 and are never reused.
+pub(crate) fn allocate_run_id(
+    meta: &TransactionalTree,
+) -> ConflictableTransactionResult<u64, StoreError> {
+    let last = match meta.get(LAST_RUN_ID_KEY)? {
+        None => 0,
+        Some(bytes) => match decode_u64(&bytes, LAST_RUN_ID_KEY) {
+            Ok(last) => last,
+            Err(error) => return abort(error),
+        },
+    };
+    let Some(id) = last.checked_add(1) else {
+        return abort(StoreError::corrupt("run id counter is at its maximum"));
+    };
+    meta.insert(LAST_RUN_ID_KEY, &id.to_be_bytes()[..])?;
+    Ok(id)
+}
+
+fn decode_u64(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(bytes)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::corrupt(format!("{what} is {} bytes, not 8", bytes.len())))
+}

@@ -1,0 +1,72 @@
+//! The guest SDK for andon plugins.
+//!
+//! It owns the one `wit_bindgen::generate!` site for the `andon:plugin@0.1.0`
+//! world and re-exports the generated items under stable paths:
+//!
+//! - [`types`]: the WIT `types` interface (`Invocation`, `Action`, `Manifest`…)
+//! - [`host`]: the functions the host offers (`changed_files`, `read_file`…)
+//! - [`Guest`]: the trait a plugin implements
+//! - [`export!`]: the macro that makes a type the component's export
+//!
+//! ```ignore
+//! struct MyPlugin;
+//! impl andon_pdk::Guest for MyPlugin { /* describe, run */ }
+//! andon_pdk::export!(MyPlugin);
+//! ```
+//!
+//! Everything else here ([`config`], [`glob`]) is plain Rust that compiles and
+//! runs natively, so plugin logic can be unit-tested without a wasm runtime.
+//! The host imports are only callable inside a component: natively they are
+//! stubs that panic, which is why plugins keep their logic apart from glue.
+
+// The generated `export!` macro and its docs name this crate by path, both
+// from plugin crates and from here.
+extern crate self as andon_pdk;
+
+pub mod glob;
+
+mod config;
+
+pub use config::{config, parse_config};
+
+/// The generated bindings. Use the re-exports instead; the layout of this
+/// module follows wit-bindgen and may change with it.
+#[doc(hidden)]
+pub mod bindings {
+    #![allow(
+        unsafe_code,
+        reason = "wit-bindgen's generated glue is unsafe canonical ABI code"
+    )]
+    #![allow(
+        unused_qualifications,
+        clippy::all,
+        reason = "generated code is not ours to restyle"
+    )]
+
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "plugin",
+        pub_export_macro: true,
+        export_macro_name: "export",
+        default_bindings_module: "andon_pdk::bindings",
+        runtime_path: "andon_pdk::bindings::__rt",
+    });
+
+    #[doc(hidden)]
+    pub use wit_bindgen::rt as __rt;
+}
+
+/// The WIT `types` interface: the values shared by host and plugin.
+pub mod types {
+    pub use crate::bindings::andon::plugin::types::*;
+}
+
+/// The host functions: read-only, scoped to the event's repository.
+pub use bindings::andon::plugin::host;
+
+/// The trait a plugin implements: `describe` and `run`.
+pub use bindings::Guest;
+
+/// Makes a type that implements [`Guest`] the component's export:
+/// `andon_pdk::export!(MyPlugin);`.
+pub use bindings::export;
