@@ -1,2 +1,16 @@
-//! placeholder
-fn main() {}
+//! andon: a Git-native workflow bot and data/ML-ops task runner.
+//!
+//! The binary wires the adapters together: the command line, the pipeline
+//! that turns an event and workflows into runs, and the reports.
+
+mod cli;
+mod inputs;
+mod pipeline;
+mod plugins;
+mod report;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::main()
+}

@@ -259,37 +259,7 @@ impl PluginHost {
                 };
             }
         };
-        let wit_invocation = wit::Invocation {
-            event: convert::event(invocation.event),
-            workflow: invocation.workflow.to_string(),
-            step_id: invocation.step_id.to_string(),
-            config: invocation.config.to_string(),
-        };
-        let returned = session.bindings.call_run(&mut session.store, &wit_invocation);
-        let result = match returned {
-            Ok(Ok(actions)) => {
-                let actions: Vec<Action> = actions.into_iter().map(convert::action).collect();
-                let size: usize = actions.iter().map(Action::size_hint).sum();
-                if size > limits.output_bytes {
-                    Err(StepError::OutputTooLarge {
-                        plugin: plugin.name.clone(),
-                        size,
-                        limit: limits.output_bytes,
-                    })
-                } else {
-                    Ok(actions)
-                }
-            }
-            Ok(Err(wit::PluginError::InvalidConfig(message))) => Err(StepError::InvalidConfig {
-                plugin: plugin.name.clone(),
-                message,
-            }),
-            Ok(Err(wit::PluginError::Failed(message))) => Err(StepError::Failed {
-                plugin: plugin.name.clone(),
-                message,
-            }),
-            Err(error) => Err(session.classify(plugin, &limits, &error)),
-        };
+        let result = session.call_run(plugin, invocation, &limits);
         let fuel_used = session.fuel_used(&limits);
         let state = session.store.data_mut();
         StepOutcome {
@@ -329,6 +299,42 @@ impl PluginHost {
     }
 }
 
+/// A plugin instantiated once and called many times. Steps never do this
+/// (each gets a fresh store); it exists so benchmarks can separate the cost
+/// of a call from the cost of instantiation.
+pub struct Instance {
+    ready: Ready,
+    plugin: Arc<Plugin>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance").field("plugin", &self.plugin.name).finish_non_exhaustive()
+    }
+}
+
+impl Instance {
+    /// Call `run` again on the same instance, with a fresh time budget.
+    pub fn run(&mut self, invocation: Invocation<'_>) -> Result<Vec<Action>, StepError> {
+        let ticks = self.limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) + 1;
+        self.ready.store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        self.ready.call_run(&self.plugin, invocation, &self.limits)
+    }
+}
+
+impl PluginHost {
+    /// Instantiate `plugin` for repeated calls; see [`Instance`].
+    pub fn instantiate(&self, plugin: &Arc<Plugin>, inputs: Arc<dyn StepInputs>, limits: &Limits) -> Result<Instance, StepError> {
+        let limits = limits.clamp_to(&self.config.max);
+        Ok(Instance {
+            ready: self.start(plugin, inputs, &limits)?,
+            plugin: plugin.clone(),
+            limits,
+        })
+    }
+}
+
 /// A fresh store with the plugin instantiated in it, for one call.
 struct Ready {
     bindings: crate::bindings::Plugin,
@@ -337,6 +343,39 @@ struct Ready {
 }
 
 impl Ready {
+    fn call_run(&mut self, plugin: &Plugin, invocation: Invocation<'_>, limits: &Limits) -> Result<Vec<Action>, StepError> {
+        let wit_invocation = wit::Invocation {
+            event: convert::event(invocation.event),
+            workflow: invocation.workflow.to_string(),
+            step_id: invocation.step_id.to_string(),
+            config: invocation.config.to_string(),
+        };
+        match self.bindings.call_run(&mut self.store, &wit_invocation) {
+            Ok(Ok(actions)) => {
+                let actions: Vec<Action> = actions.into_iter().map(convert::action).collect();
+                let size: usize = actions.iter().map(Action::size_hint).sum();
+                if size > limits.output_bytes {
+                    Err(StepError::OutputTooLarge {
+                        plugin: plugin.name.clone(),
+                        size,
+                        limit: limits.output_bytes,
+                    })
+                } else {
+                    Ok(actions)
+                }
+            }
+            Ok(Err(wit::PluginError::InvalidConfig(message))) => Err(StepError::InvalidConfig {
+                plugin: plugin.name.clone(),
+                message,
+            }),
+            Ok(Err(wit::PluginError::Failed(message))) => Err(StepError::Failed {
+                plugin: plugin.name.clone(),
+                message,
+            }),
+            Err(error) => Err(self.classify(plugin, limits, &error)),
+        }
+    }
+
     fn classify(&self, plugin: &Plugin, limits: &Limits, error: &wasmtime::Error) -> StepError {
         classify(plugin, limits, self.store.data(), error)
     }

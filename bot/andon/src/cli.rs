@@ -1,0 +1,354 @@
+//! The command line: `andon run`, `andon validate`, `andon runs`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use andon_core::change::Change;
+use andon_core::diagnostic::{Diagnostic, Severity};
+use andon_core::event::{Event, EventKind};
+use andon_core::limits::Limits;
+use andon_core::plan;
+use andon_core::run::Status;
+use andon_core::workflow::{self, PluginRef, Workflow};
+use andon_git::Repo;
+use andon_host::{HostConfig, PluginHost};
+use andon_store::{RunQuery, RunStore, Store};
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::inputs::RunInputs;
+use crate::pipeline::Pipeline;
+use crate::{plugins, report};
+
+#[derive(Debug, Parser)]
+#[command(name = "andon", version, about = "A Git-native workflow bot and data/ML-ops task runner")]
+struct Cli {
+    /// Where andon keeps its state (runs, kv, artifacts, compiled plugins).
+    #[arg(long, global = true, env = "ANDON_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a workflow on a local repository and print the actions it asks for.
+    Run(RunArgs),
+    /// Check workflow files and report every problem with file, line and a hint.
+    Validate(ValidateArgs),
+    /// List recorded runs, or show one with `andon runs show ID`.
+    Runs(RunsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum EventArg {
+    PullRequest,
+    Push,
+    Manual,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The repository (a work tree or a bare repository).
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// The workflow file.
+    #[arg(long)]
+    workflow: PathBuf,
+    /// The event to simulate.
+    #[arg(long, value_enum, default_value = "pull_request")]
+    event: EventArg,
+    /// The base revision; defaults to the head's first parent.
+    #[arg(long)]
+    base: Option<String>,
+    /// The head revision.
+    #[arg(long, default_value = "HEAD")]
+    head: String,
+    /// The pull request action (`opened`, `synchronize`, `labeled`, ...).
+    #[arg(long, default_value = "opened")]
+    action: String,
+    /// The target branch, for `branches:` filters.
+    #[arg(long)]
+    branch: Option<String>,
+    /// A label already on the pull request (repeatable).
+    #[arg(long = "label")]
+    labels: Vec<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+struct ValidateArgs {
+    /// The repository whose `.andon/workflows/` to check.
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// Workflow files to check instead of the repository's folder.
+    files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunsArgs {
+    #[command(subcommand)]
+    show: Option<RunsCommand>,
+    /// How many runs to list.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Only runs of this workflow.
+    #[arg(long)]
+    workflow: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+enum RunsCommand {
+    /// Show one run with its steps, actions and logs.
+    Show {
+        id: u64,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+/// Exit codes: 0 success, 1 a step failed its check or errored, 2 the
+/// input was wrong (bad flags, broken workflow, unknown revision).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Run(args) => run(cli.data_dir, &args),
+        Command::Validate(args) => validate(&args),
+        Command::Runs(args) => runs(cli.data_dir, &args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("andon: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ANDON_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// `--data-dir`, `$ANDON_DATA_DIR`, `$XDG_DATA_HOME/andon`, or
+/// `~/.local/share/andon`.
+fn data_dir(flag: Option<PathBuf>) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir;
+    }
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("andon");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/andon"),
+        None => PathBuf::from(".andon-data"),
+    }
+}
+
+fn open_store(dir: &Path) -> anyhow::Result<Store> {
+    Store::open(&dir.join("store")).with_context(|| format!("cannot open the store in {}", dir.display()))
+}
+
+fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.workflow).with_context(|| format!("cannot read workflow {}", args.workflow.display()))?;
+    let file = args.workflow.display().to_string();
+    let parsed = workflow::parse(&file, &text);
+    let mut diagnostics = parsed.diagnostics;
+    if let Some(wf) = &parsed.workflow {
+        diagnostics.extend(check_plugins(wf, &args.repo));
+    }
+    print_diagnostics(&diagnostics);
+    let Some(wf) = parsed.workflow.filter(|_| !diagnostics.iter().any(|d| d.severity == Severity::Error)) else {
+        bail!("{file} has errors; nothing was run");
+    };
+
+    let repo = Arc::new(Repo::open(&args.repo).with_context(|| format!("cannot open repository {}", args.repo.display()))?);
+    let root = args.repo.clone();
+    let head = repo.resolve(&args.head)?;
+    let base = match (&args.base, args.event) {
+        (Some(rev), _) => Some(repo.resolve(rev)?),
+        (None, EventArg::Manual) => None,
+        (None, _) => repo.first_parent(&head)?,
+    };
+    let change = if args.event == EventArg::Manual && args.base.is_none() { Change::default() } else { repo.diff(base.as_deref(), &head)? };
+    let event = local_event(args, repo.name(), base.clone(), head.clone());
+
+    let data_dir = data_dir(data_dir_flag);
+    let store = open_store(&data_dir)?;
+    let host = PluginHost::new(HostConfig {
+        cache_dir: Some(data_dir.join("plugins")),
+        ..HostConfig::default()
+    })?;
+    let pipeline = Pipeline { host: Arc::new(host), store: store.clone() };
+
+    let workflows = [wf];
+    let paths: Vec<&str> = change.paths().collect();
+    let plan = plan::plan(&event, &paths, &workflows, &Limits::DEFAULT, &Limits::MAX);
+    let files_changed = change.files.len();
+    let Some(planned) = plan.runs.first() else {
+        let reason = plan.skipped.first().map_or("no workflow", |s| s.reason.as_str());
+        match args.format {
+            Format::Json => println!("{}", serde_json::json!({ "status": "skipped", "reason": reason, "steps": [], "actions": [] })),
+            Format::Text => println!("skipped: {reason}"),
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let inputs = Arc::new(RunInputs { repo, base, head, change: Arc::new(change), store });
+    let run = pipeline.run(planned, &event, &inputs, &root)?;
+    match args.format {
+        Format::Json => println!("{}", report::run_json(&run, files_changed)),
+        Format::Text => print!("{}", report::run_text(&run, files_changed)),
+    }
+    Ok(match run.status {
+        Status::Success | Status::Skipped => ExitCode::SUCCESS,
+        Status::Failure | Status::Error => ExitCode::from(1),
+    })
+}
+
+fn local_event(args: &RunArgs, repository: String, base: Option<String>, head: String) -> Event {
+    let kind = match args.event {
+        EventArg::PullRequest => EventKind::PullRequest,
+        EventArg::Push => EventKind::Push,
+        EventArg::Manual => EventKind::Manual,
+    };
+    let mut event = Event::new(kind, repository, head);
+    event.base = base;
+    event.branch = args.branch.clone();
+    if kind == EventKind::PullRequest {
+        event.action = Some(args.action.clone());
+        event.labels = args.labels.clone();
+    }
+    event
+}
+
+/// Problems the core cannot see: plugins that do not exist.
+fn check_plugins(wf: &Workflow, repo: &Path) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for step in &wf.steps {
+        let problem = match &step.uses {
+            PluginRef::Bundled(name) => plugins::check_bundled(name).err().map(|hint| (format!("no bundled plugin is called `{name}`"), hint)),
+            PluginRef::Path { path, .. } if !repo.join(path).is_file() => {
+                Some((format!("plugin file `{path}` does not exist"), "paths are relative to the repository root".to_string()))
+            }
+            PluginRef::Path { .. } => None,
+        };
+        if let Some((message, hint)) = problem {
+            out.push(Diagnostic {
+                severity: Severity::Error,
+                file: wf.file.clone(),
+                line: step.line,
+                column: 0,
+                message,
+                hint: Some(hint),
+            });
+        }
+    }
+    out
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    for d in diagnostics {
+        eprintln!("{d}");
+    }
+}
+
+fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
+    let files = if args.files.is_empty() {
+        let dir = args.repo.join(workflow::DEFAULT_DIR);
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+                .collect(),
+            Err(error) => bail!("cannot read {}: {error}", dir.display()),
+        };
+        files.sort();
+        files
+    } else {
+        args.files.clone()
+    };
+    let mut all = Vec::new();
+    let mut valid = 0;
+    for path in &files {
+        let file = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => {
+                all.push(Diagnostic {
+                    severity: Severity::Error,
+                    file,
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read the file: {error}"),
+                    hint: None,
+                });
+                continue;
+            }
+        };
+        let parsed = workflow::parse(&file, &text);
+        let mut diagnostics = parsed.diagnostics;
+        if let Some(wf) = &parsed.workflow {
+            diagnostics.extend(check_plugins(wf, &args.repo));
+        }
+        if !diagnostics.iter().any(|d| d.severity == Severity::Error) {
+            valid += 1;
+        }
+        all.extend(diagnostics);
+    }
+    let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
+    match args.format {
+        Format::Json => println!("{}", serde_json::json!({ "files": files.len(), "valid": valid, "errors": errors, "diagnostics": all })),
+        Format::Text => {
+            for d in &all {
+                println!("{d}");
+            }
+            println!("{} of {} workflow files valid, {errors} errors", valid, files.len());
+        }
+    }
+    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn runs(data_dir_flag: Option<PathBuf>, args: &RunsArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&data_dir(data_dir_flag))?;
+    if let Some(RunsCommand::Show { id, format }) = &args.show {
+        let Some(run) = store.run(*id)? else {
+            bail!("no run with id {id}; `andon runs` lists them");
+        };
+        match format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&run)?),
+            Format::Text => {
+                print!("{}", report::run_text(&run, 0));
+                for step in run.steps.iter().filter(|s| !s.log.is_empty()) {
+                    println!("--- log of {} ---\n{}", step.id, step.log.trim_end());
+                }
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let query = RunQuery {
+        limit: args.limit,
+        workflow: args.workflow.clone(),
+        ..RunQuery::default()
+    };
+    let runs = store.runs(&query)?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&runs)?),
+        Format::Text => print!("{}", report::runs_text(&runs)),
+    }
+    Ok(ExitCode::SUCCESS)
+}

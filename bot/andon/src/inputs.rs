@@ -1,0 +1,66 @@
+//! Step inputs backed by a git repository and the store: the change, files
+//! at the base and head revisions, and the plugin's kv namespace.
+
+use std::sync::Arc;
+
+use andon_core::change::{AddedLine, Change, ChangedFile, Side};
+use andon_git::Repo;
+use andon_host::{Blob, BytesBlob, ReadError, StepInputs};
+use andon_store::{KvStore, Store};
+
+/// What every step of one run reads.
+pub struct RunInputs {
+    pub repo: Arc<Repo>,
+    pub base: Option<String>,
+    pub head: String,
+    pub change: Arc<Change>,
+    pub store: Store,
+}
+
+/// One step's view: the run's inputs plus its kv namespace.
+pub struct GitInputs {
+    pub run: Arc<RunInputs>,
+    pub namespace: String,
+}
+
+impl GitInputs {
+    fn revision(&self, side: Side) -> Result<&str, ReadError> {
+        match side {
+            Side::Head => Ok(&self.run.head),
+            Side::Base => self.run.base.as_deref().ok_or(ReadError::NoRevision),
+        }
+    }
+}
+
+impl StepInputs for GitInputs {
+    fn changed_files(&self) -> &[ChangedFile] {
+        &self.run.change.files
+    }
+
+    fn added_lines(&self, path: &str) -> &[AddedLine] {
+        self.run.change.added_lines(path)
+    }
+
+    fn read_file(&self, side: Side, path: &str) -> Result<Vec<u8>, ReadError> {
+        let rev = self.revision(side)?;
+        match self.run.repo.read_file(rev, path) {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(ReadError::NotFound),
+            Err(error) => Err(ReadError::Other(error.to_string())),
+        }
+    }
+
+    fn open_blob(&self, side: Side, path: &str) -> Result<Box<dyn Blob>, ReadError> {
+        self.read_file(side, path).map(|bytes| Box::new(BytesBlob::new(bytes)) as Box<dyn Blob>)
+    }
+
+    fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
+        match self.run.store.kv_get(&self.namespace, key) {
+            Ok(value) => value,
+            Err(error) => {
+                tracing::warn!(namespace = %self.namespace, key, %error, "kv read failed");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Rendering runs for people (text) and for tools (JSON).
+
+use std::fmt::Write as _;
+
+use andon_core::action::{Action, CheckRun};
+use andon_core::run::{RunRecord, Status, StepRecord};
+use andon_store::RunSummary;
+use serde_json::{Value, json};
+
+/// The JSON object `andon run --format json` prints: `status`, `steps` and
+/// `actions` (each with its `kind` and the step that asked for it).
+pub fn run_json(run: &RunRecord, files_changed: usize) -> Value {
+    let steps: Vec<Value> = run.steps.iter().map(step_json).collect();
+    let mut actions = Vec::new();
+    let mut denied = Vec::new();
+    for step in &run.steps {
+        for action in &step.actions {
+            actions.push(with_step(action, &step.id));
+        }
+        for d in &step.denied {
+            let mut value = with_step(&d.action, &step.id);
+            value["reason"] = json!(d.reason);
+            denied.push(value);
+        }
+    }
+    json!({
+        "run": run.id,
+        "workflow": run.workflow,
+        "status": run_status(run.status),
+        "event": run.event,
+        "files_changed": files_changed,
+        "duration_ms": run.duration_us as f64 / 1000.0,
+        "steps": steps,
+        "actions": actions,
+        "denied": denied,
+    })
+}
+
+/// A run is reported as `success` or `failure`; a step error fails it.
+fn run_status(status: Status) -> &'static str {
+    match status {
+        Status::Success | Status::Skipped => "success",
+        Status::Failure | Status::Error => "failure",
+    }
+}
+
+fn step_json(step: &StepRecord) -> Value {
+    let mut value = json!({
+        "id": step.id,
+        "plugin": step.plugin,
+        "status": step.status,
+        "duration_ms": step.duration_us as f64 / 1000.0,
+        "memory_peak": step.memory_peak,
+    });
+    if let Some(error) = &step.error {
+        value["error"] = json!(error);
+    }
+    if let Some(fuel) = step.fuel_used {
+        value["fuel_used"] = json!(fuel);
+    }
+    if !step.log.is_empty() {
+        value["log"] = json!(step.log);
+    }
+    value
+}
+
+fn with_step(action: &Action, step: &str) -> Value {
+    let mut value = serde_json::to_value(action).unwrap_or_else(|e| json!({ "kind": action.kind(), "error": e.to_string() }));
+    value["step"] = json!(step);
+    value
+}
+
+/// A readable report of a run.
+pub fn run_text(run: &RunRecord, files_changed: usize) -> String {
+    let mut out = String::new();
+    let event = &run.event;
+    let short = |rev: &str| rev.chars().take(10).collect::<String>();
+    let _ = write!(out, "{} · {} on {}", run.workflow, event.kind, event.repository);
+    match &event.base {
+        Some(base) => {
+            let _ = writeln!(out, " · {}..{} · {files_changed} files changed", short(base), short(&event.head));
+        }
+        None => {
+            let _ = writeln!(out, " · {}", short(&event.head));
+        }
+    }
+    for step in &run.steps {
+        let mark = match step.status {
+            Status::Success => "ok  ",
+            Status::Failure => "FAIL",
+            Status::Error => "ERR ",
+            Status::Skipped => "skip",
+        };
+        let _ = writeln!(out, "  {mark} {:<16} {:<14} {:>8.1} ms", step.id, step.plugin, step.duration_us as f64 / 1000.0);
+        if let Some(error) = &step.error {
+            let _ = writeln!(out, "       {error}");
+        }
+        for action in &step.actions {
+            render_action(&mut out, action);
+        }
+        for d in &step.denied {
+            let _ = writeln!(out, "       denied {}: {}", d.action.kind(), d.reason);
+        }
+    }
+    let status = run_status(run.status);
+    let _ = writeln!(out, "{status} · run {} · {:.1} ms", run.id, run.duration_us as f64 / 1000.0);
+    out
+}
+
+fn render_action(out: &mut String, action: &Action) {
+    match action {
+        Action::Comment { body } => {
+            let first = body.lines().next().unwrap_or("");
+            let _ = writeln!(out, "       comment: {first}{}", if body.lines().nth(1).is_some() { " …" } else { "" });
+        }
+        Action::AddLabel { label } => {
+            let _ = writeln!(out, "       add-label {label}");
+        }
+        Action::RemoveLabel { label } => {
+            let _ = writeln!(out, "       remove-label {label}");
+        }
+        Action::CheckRun(run) => render_check_run(out, run),
+        Action::Artifact(artifact) => {
+            let _ = writeln!(out, "       artifact {} ({} bytes, sha256 {})", artifact.name, artifact.size, &artifact.sha256[..12.min(artifact.sha256.len())]);
+        }
+        Action::KvSet { key, .. } => {
+            let _ = writeln!(out, "       kv-set {key}");
+        }
+        Action::Fail { reason } => {
+            let _ = writeln!(out, "       fail: {reason}");
+        }
+    }
+}
+
+fn render_check_run(out: &mut String, run: &CheckRun) {
+    let conclusion = serde_json::to_value(run.conclusion).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let _ = writeln!(out, "       check-run {}: {conclusion} · {}", run.name, run.title);
+    for a in &run.annotations {
+        let _ = writeln!(out, "         {}:{} {}", a.path, a.start_line, a.message);
+    }
+}
+
+/// One line per run, newest first, for `andon runs`.
+pub fn runs_text(runs: &[RunSummary]) -> String {
+    let mut out = String::new();
+    if runs.is_empty() {
+        out.push_str("no runs recorded yet\n");
+        return out;
+    }
+    let _ = writeln!(out, "{:>6}  {:<8}  {:<20}  {:<13}  {:<24}  {:>10}", "ID", "STATUS", "WORKFLOW", "EVENT", "REPOSITORY", "DURATION");
+    for r in runs {
+        let _ = writeln!(
+            out,
+            "{:>6}  {:<8}  {:<20}  {:<13}  {:<24}  {:>7.1} ms",
+            r.id,
+            r.status.as_str(),
+            r.workflow,
+            r.event.as_str(),
+            r.repository,
+            r.duration_us as f64 / 1000.0
+        );
+    }
+    out
+}

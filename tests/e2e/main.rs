@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `andon` binary, real git repositories built
+//! by script, the real bundled plugins.
+
+mod cases;
+mod cli;
+mod support;
