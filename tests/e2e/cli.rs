@@ -17,7 +17,11 @@ fn small_change() -> TestRepo {
 fn testbed_workflow(repo: &TestRepo, steps: &str) -> std::path::PathBuf {
     repo.write("plugins/testbed.wasm", andon_bundle::testing::TESTBED);
     let file = repo.path().join("wf.yml");
-    std::fs::write(&file, format!("name: tb\non: [pull_request, manual]\nsteps:\n{steps}")).expect("write workflow");
+    std::fs::write(
+        &file,
+        format!("name: tb\non: [pull_request, manual]\nsteps:\n{steps}"),
+    )
+    .expect("write workflow");
     file
 }
 
@@ -42,7 +46,13 @@ fn run_json_has_status_steps_and_actions() {
             assert!(!step[field].is_null(), "step lacks {field}: {step}");
         }
     }
-    assert!(json["actions"].as_array().expect("actions").iter().all(|a| a["kind"].is_string()));
+    assert!(
+        json["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .all(|a| a["kind"].is_string())
+    );
     assert_eq!(json["files_changed"], 1);
 }
 
@@ -50,10 +60,22 @@ fn run_json_has_status_steps_and_actions() {
 fn run_text_is_a_readable_report() {
     let repo = small_change();
     let workflow = project_root().join("workflows/review.yml");
-    let out = repo.andon(&["run", "--repo", repo.path().to_str().expect("utf-8"), "--workflow", workflow.to_str().expect("utf-8")]);
+    let out = repo.andon(&[
+        "run",
+        "--repo",
+        repo.path().to_str().expect("utf-8"),
+        "--workflow",
+        workflow.to_str().expect("utf-8"),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    for expected in ["review · pull_request", "size", "secret-scan", "add-label size/XS", "success · run"] {
+    for expected in [
+        "review · pull_request",
+        "size",
+        "secret-scan",
+        "add-label size/XS",
+        "success · run",
+    ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
@@ -73,22 +95,44 @@ fn runs_are_recorded_and_shown() {
     assert!(run["steps"][0]["duration_us"].as_u64().is_some());
     let missing = repo.andon(&["runs", "show", "9999"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(stderr(&missing).contains("no run with id 9999"), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("no run with id 9999"),
+        "{}",
+        stderr(&missing)
+    );
 }
 
 #[test]
 fn a_pinned_wasm_file_runs_and_a_wrong_pin_is_refused() {
     let repo = small_change();
-    let good = testbed_workflow(&repo, &format!("  - uses: ./plugins/testbed.wasm\n    sha256: {}\n    with: {{ mode: echo }}\n", testbed_sha()));
+    let good = testbed_workflow(
+        &repo,
+        &format!(
+            "  - uses: ./plugins/testbed.wasm\n    sha256: {}\n    with: {{ mode: echo }}\n",
+            testbed_sha()
+        ),
+    );
     let (code, json) = repo.run_json(&good, &[]);
     assert_eq!(code, 0, "{json:#}");
     assert_eq!(json["actions"][0]["kind"], "comment");
 
-    let bad = testbed_workflow(&repo, &format!("  - uses: ./plugins/testbed.wasm\n    sha256: {}\n    with: {{ mode: echo }}\n", "0".repeat(64)));
+    let bad = testbed_workflow(
+        &repo,
+        &format!(
+            "  - uses: ./plugins/testbed.wasm\n    sha256: {}\n    with: {{ mode: echo }}\n",
+            "0".repeat(64)
+        ),
+    );
     let (code, json) = repo.run_json(&bad, &[]);
     assert_eq!(code, 1, "{json:#}");
     assert_eq!(json["steps"][0]["status"], "error");
-    assert!(json["steps"][0]["error"].as_str().expect("error").contains("pins"), "{json:#}");
+    assert!(
+        json["steps"][0]["error"]
+            .as_str()
+            .expect("error")
+            .contains("pins"),
+        "{json:#}"
+    );
 }
 
 #[test]
@@ -105,17 +149,31 @@ fn a_runaway_plugin_stops_the_line_and_later_steps_are_skipped() {
     assert_eq!(code, 1, "{json:#}");
     assert_eq!(json["status"], "failure");
     assert_eq!(json["steps"][0]["status"], "error");
-    assert!(json["steps"][0]["error"].as_str().expect("error").contains("time limit"), "{json:#}");
+    assert!(
+        json["steps"][0]["error"]
+            .as_str()
+            .expect("error")
+            .contains("time limit"),
+        "{json:#}"
+    );
     assert_eq!(json["steps"][1]["status"], "skipped");
 }
 
 #[test]
 fn a_manual_run_needs_no_base() {
     let repo = small_change();
-    let wf = testbed_workflow(&repo, &format!("  - uses: ./plugins/testbed.wasm\n    sha256: {}\n    with: {{ mode: echo }}\n", testbed_sha()));
+    let wf = testbed_workflow(
+        &repo,
+        &format!(
+            "  - uses: ./plugins/testbed.wasm\n    sha256: {}\n    with: {{ mode: echo }}\n",
+            testbed_sha()
+        ),
+    );
     let (code, json) = repo.run_json(&wf, &["--event", "manual"]);
     assert_eq!(code, 0, "{json:#}");
-    let echoed: serde_json::Value = serde_json::from_str(json["actions"][0]["body"].as_str().expect("body")).expect("echo JSON");
+    let echoed: serde_json::Value =
+        serde_json::from_str(json["actions"][0]["body"].as_str().expect("body"))
+            .expect("echo JSON");
     assert_eq!(echoed["kind"], "manual");
     assert_eq!(echoed["changed_files"], 0);
 }
@@ -123,8 +181,14 @@ fn a_manual_run_needs_no_base() {
 #[test]
 fn validate_reports_every_problem_with_file_line_and_hint() {
     let repo = TestRepo::new();
-    repo.write(".andon/workflows/good.yml", "on: { pull_request: {} }\nsteps: [{ uses: size }]\n");
-    repo.write(".andon/workflows/bad.yml", "on:\n  pull_requets: {}\nsteps:\n  - uses: sise\n    timeout: later\n");
+    repo.write(
+        ".andon/workflows/good.yml",
+        "on: { pull_request: {} }\nsteps: [{ uses: size }]\n",
+    );
+    repo.write(
+        ".andon/workflows/bad.yml",
+        "on:\n  pull_requets: {}\nsteps:\n  - uses: sise\n    timeout: later\n",
+    );
     repo.write(".andon/workflows/broken.yml", "on: [\n");
     let out = repo.andon(&["validate", "--repo", repo.path().to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
@@ -143,10 +207,17 @@ fn validate_reports_every_problem_with_file_line_and_hint() {
 #[test]
 fn validate_flags_unknown_plugins_and_accepts_the_examples() {
     let repo = TestRepo::new();
-    repo.write(".andon/workflows/typo.yml", "on: manual\nsteps:\n  - uses: secret-scna\n");
+    repo.write(
+        ".andon/workflows/typo.yml",
+        "on: manual\nsteps:\n  - uses: secret-scna\n",
+    );
     let out = repo.andon(&["validate", "--repo", repo.path().to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("did you mean `secret-scan`?"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("did you mean `secret-scan`?"),
+        "{}",
+        stdout(&out)
+    );
 
     let examples: Vec<String> = std::fs::read_dir(project_root().join("workflows"))
         .expect("workflows/")
@@ -164,16 +235,34 @@ fn a_broken_workflow_is_not_run() {
     let repo = small_change();
     repo.write("wf.yml", "on: { pull_request: {} }\nsteps: 3\n");
     let wf = repo.path().join("wf.yml");
-    let out = repo.andon(&["run", "--repo", repo.path().to_str().expect("utf-8"), "--workflow", wf.to_str().expect("utf-8")]);
+    let out = repo.andon(&[
+        "run",
+        "--repo",
+        repo.path().to_str().expect("utf-8"),
+        "--workflow",
+        wf.to_str().expect("utf-8"),
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("`steps` must be a list"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`steps` must be a list"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn an_unknown_revision_is_a_clear_error() {
     let repo = small_change();
     let wf = project_root().join("workflows/review.yml");
-    let out = repo.andon(&["run", "--repo", repo.path().to_str().expect("utf-8"), "--workflow", wf.to_str().expect("utf-8"), "--base", "no-such-branch"]);
+    let out = repo.andon(&[
+        "run",
+        "--repo",
+        repo.path().to_str().expect("utf-8"),
+        "--workflow",
+        wf.to_str().expect("utf-8"),
+        "--base",
+        "no-such-branch",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no-such-branch"), "{}", stderr(&out));
 }

@@ -25,14 +25,25 @@ impl TestRepo {
 
     pub fn git(&self, args: &[&str]) -> String {
         let out = Command::new("git")
-            .args(["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+            .args([
+                "-c",
+                "user.name=Test",
+                "-c",
+                "user.email=test@example.com",
+                "-c",
+                "commit.gpgsign=false",
+            ])
             .args(args)
             .current_dir(self.path())
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("HOME", self.data.path())
             .output()
             .expect("git runs");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
@@ -61,7 +72,12 @@ impl TestRepo {
             .env("HOME", self.data.path())
             .output()
             .expect("bash runs");
-        assert!(out.status.success(), "{}: {}", script.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Run `andon` with this repository's data dir.
@@ -74,12 +90,23 @@ impl TestRepo {
     pub fn run_json(&self, workflow: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
         let repo = self.path().to_str().expect("utf-8 path");
         let workflow = workflow.to_str().expect("utf-8 path");
-        let mut args = vec!["run", "--repo", repo, "--workflow", workflow, "--format", "json"];
+        let mut args = vec![
+            "run",
+            "--repo",
+            repo,
+            "--workflow",
+            workflow,
+            "--format",
+            "json",
+        ];
         args.extend_from_slice(extra);
         let out = self.andon(&args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!("output is not JSON ({e}):\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr))
+            panic!(
+                "output is not JSON ({e}):\n{stdout}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
         });
         (out.status.code().expect("exited"), json)
     }

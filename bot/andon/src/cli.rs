@@ -22,7 +22,11 @@ use crate::pipeline::Pipeline;
 use crate::{plugins, report};
 
 #[derive(Debug, Parser)]
-#[command(name = "andon", version, about = "A Git-native workflow bot and data/ML-ops task runner")]
+#[command(
+    name = "andon",
+    version,
+    about = "A Git-native workflow bot and data/ML-ops task runner"
+)]
 struct Cli {
     /// Where andon keeps its state (runs, kv, artifacts, compiled plugins).
     #[arg(long, global = true, env = "ANDON_DATA_DIR")]
@@ -140,8 +144,12 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ANDON_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ANDON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// `--data-dir`, `$ANDON_DATA_DIR`, `$XDG_DATA_HOME/andon`, or
@@ -160,11 +168,13 @@ fn data_dir(flag: Option<PathBuf>) -> PathBuf {
 }
 
 fn open_store(dir: &Path) -> anyhow::Result<Store> {
-    Store::open(&dir.join("store")).with_context(|| format!("cannot open the store in {}", dir.display()))
+    Store::open(&dir.join("store"))
+        .with_context(|| format!("cannot open the store in {}", dir.display()))
 }
 
 fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.workflow).with_context(|| format!("cannot read workflow {}", args.workflow.display()))?;
+    let text = std::fs::read_to_string(&args.workflow)
+        .with_context(|| format!("cannot read workflow {}", args.workflow.display()))?;
     let file = args.workflow.display().to_string();
     let parsed = workflow::parse(&file, &text);
     let mut diagnostics = parsed.diagnostics;
@@ -172,11 +182,17 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         diagnostics.extend(check_plugins(wf, &args.repo));
     }
     print_diagnostics(&diagnostics);
-    let Some(wf) = parsed.workflow.filter(|_| !diagnostics.iter().any(|d| d.severity == Severity::Error)) else {
+    let Some(wf) = parsed
+        .workflow
+        .filter(|_| !diagnostics.iter().any(|d| d.severity == Severity::Error))
+    else {
         bail!("{file} has errors; nothing was run");
     };
 
-    let repo = Arc::new(Repo::open(&args.repo).with_context(|| format!("cannot open repository {}", args.repo.display()))?);
+    let repo = Arc::new(
+        Repo::open(&args.repo)
+            .with_context(|| format!("cannot open repository {}", args.repo.display()))?,
+    );
     let root = args.repo.clone();
     let head = repo.resolve(&args.head)?;
     let base = match (&args.base, args.event) {
@@ -184,7 +200,11 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         (None, EventArg::Manual) => None,
         (None, _) => repo.first_parent(&head)?,
     };
-    let change = if args.event == EventArg::Manual && args.base.is_none() { Change::default() } else { repo.diff(base.as_deref(), &head)? };
+    let change = if args.event == EventArg::Manual && args.base.is_none() {
+        Change::default()
+    } else {
+        repo.diff(base.as_deref(), &head)?
+    };
     let event = local_event(args, repo.name(), base.clone(), head.clone());
 
     let data_dir = data_dir(data_dir_flag);
@@ -193,21 +213,36 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         cache_dir: Some(data_dir.join("plugins")),
         ..HostConfig::default()
     })?;
-    let pipeline = Pipeline { host: Arc::new(host), store: store.clone() };
+    let pipeline = Pipeline {
+        host: Arc::new(host),
+        store: store.clone(),
+    };
 
     let workflows = [wf];
     let paths: Vec<&str> = change.paths().collect();
     let plan = plan::plan(&event, &paths, &workflows, &Limits::DEFAULT, &Limits::MAX);
     let files_changed = change.files.len();
     let Some(planned) = plan.runs.first() else {
-        let reason = plan.skipped.first().map_or("no workflow", |s| s.reason.as_str());
+        let reason = plan
+            .skipped
+            .first()
+            .map_or("no workflow", |s| s.reason.as_str());
         match args.format {
-            Format::Json => println!("{}", serde_json::json!({ "status": "skipped", "reason": reason, "steps": [], "actions": [] })),
+            Format::Json => println!(
+                "{}",
+                serde_json::json!({ "status": "skipped", "reason": reason, "steps": [], "actions": [] })
+            ),
             Format::Text => println!("skipped: {reason}"),
         }
         return Ok(ExitCode::SUCCESS);
     };
-    let inputs = Arc::new(RunInputs { repo, base, head, change: Arc::new(change), store });
+    let inputs = Arc::new(RunInputs {
+        repo,
+        base,
+        head,
+        change: Arc::new(change),
+        store,
+    });
     let run = pipeline.run(planned, &event, &inputs, &root)?;
     match args.format {
         Format::Json => println!("{}", report::run_json(&run, files_changed)),
@@ -240,10 +275,13 @@ fn check_plugins(wf: &Workflow, repo: &Path) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for step in &wf.steps {
         let problem = match &step.uses {
-            PluginRef::Bundled(name) => plugins::check_bundled(name).err().map(|hint| (format!("no bundled plugin is called `{name}`"), hint)),
-            PluginRef::Path { path, .. } if !repo.join(path).is_file() => {
-                Some((format!("plugin file `{path}` does not exist"), "paths are relative to the repository root".to_string()))
-            }
+            PluginRef::Bundled(name) => plugins::check_bundled(name)
+                .err()
+                .map(|hint| (format!("no bundled plugin is called `{name}`"), hint)),
+            PluginRef::Path { path, .. } if !repo.join(path).is_file() => Some((
+                format!("plugin file `{path}` does not exist"),
+                "paths are relative to the repository root".to_string(),
+            )),
             PluginRef::Path { .. } => None,
         };
         if let Some((message, hint)) = problem {
@@ -312,15 +350,26 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     }
     let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
     match args.format {
-        Format::Json => println!("{}", serde_json::json!({ "files": files.len(), "valid": valid, "errors": errors, "diagnostics": all })),
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({ "files": files.len(), "valid": valid, "errors": errors, "diagnostics": all })
+        ),
         Format::Text => {
             for d in &all {
                 println!("{d}");
             }
-            println!("{} of {} workflow files valid, {errors} errors", valid, files.len());
+            println!(
+                "{} of {} workflow files valid, {errors} errors",
+                valid,
+                files.len()
+            );
         }
     }
-    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn runs(data_dir_flag: Option<PathBuf>, args: &RunsArgs) -> anyhow::Result<ExitCode> {

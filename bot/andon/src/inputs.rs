@@ -51,7 +51,8 @@ impl StepInputs for GitInputs {
     }
 
     fn open_blob(&self, side: Side, path: &str) -> Result<Box<dyn Blob>, ReadError> {
-        self.read_file(side, path).map(|bytes| Box::new(BytesBlob::new(bytes)) as Box<dyn Blob>)
+        self.read_file(side, path)
+            .map(|bytes| Box::new(BytesBlob::new(bytes)) as Box<dyn Blob>)
     }
 
     fn kv_get(&self, key: &str) -> Option<Vec<u8>> {

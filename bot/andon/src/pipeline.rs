@@ -28,7 +28,13 @@ impl Pipeline {
     /// Run one planned workflow and record it. Steps run in order; a step
     /// that errors or asks to `fail` stops the line, and the steps after it
     /// are skipped. A failed check run is reported but does not stop it.
-    pub fn run(&self, planned: &PlannedRun<'_>, event: &Event, inputs: &Arc<RunInputs>, root: &Path) -> anyhow::Result<RunRecord> {
+    pub fn run(
+        &self,
+        planned: &PlannedRun<'_>,
+        event: &Event,
+        inputs: &Arc<RunInputs>,
+        root: &Path,
+    ) -> anyhow::Result<RunRecord> {
         let started = Instant::now();
         let started_at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -47,8 +53,16 @@ impl Pipeline {
                 Ok(plugin) => {
                     let manifest = self.host.manifest(&plugin);
                     let (namespace, granted) = match &manifest {
-                        Ok(m) => (m.name.clone(), step.permissions.clone().unwrap_or_else(|| m.permissions.clone())),
-                        Err(_) => (plugin_name.clone(), step.permissions.clone().unwrap_or_default()),
+                        Ok(m) => (
+                            m.name.clone(),
+                            step.permissions
+                                .clone()
+                                .unwrap_or_else(|| m.permissions.clone()),
+                        ),
+                        Err(_) => (
+                            plugin_name.clone(),
+                            step.permissions.clone().unwrap_or_default(),
+                        ),
                     };
                     let step_inputs = Arc::new(GitInputs {
                         run: inputs.clone(),
@@ -61,7 +75,12 @@ impl Pipeline {
                         config: &step.with,
                     };
                     let outcome = match manifest {
-                        Ok(_) => self.host.run_step(&plugin, invocation, step_inputs, &planned_step.limits),
+                        Ok(_) => self.host.run_step(
+                            &plugin,
+                            invocation,
+                            step_inputs,
+                            &planned_step.limits,
+                        ),
                         Err(error) => StepOutcome {
                             result: Err(error),
                             duration: std::time::Duration::ZERO,
@@ -70,7 +89,14 @@ impl Pipeline {
                             log: String::new(),
                         },
                     };
-                    self.record_step(&step.id, &plugin_name, &namespace, &granted, outcome, &mut kv_writes)?
+                    self.record_step(
+                        &step.id,
+                        &plugin_name,
+                        &namespace,
+                        &granted,
+                        outcome,
+                        &mut kv_writes,
+                    )?
                 }
                 Err(error) => StepRecord {
                     id: step.id.clone(),
@@ -85,7 +111,11 @@ impl Pipeline {
                     denied: Vec::new(),
                 },
             };
-            stopped = record.status == Status::Error || record.actions.iter().any(|a| matches!(a, Action::Fail { .. }));
+            stopped = record.status == Status::Error
+                || record
+                    .actions
+                    .iter()
+                    .any(|a| matches!(a, Action::Fail { .. }));
             steps.push(record);
         }
         let mut run = RunRecord {
@@ -97,7 +127,9 @@ impl Pipeline {
             status: RunRecord::rolled_up_status(&steps),
             steps,
         };
-        self.store.record_run(&mut run, &kv_writes).context("cannot record the run")?;
+        self.store
+            .record_run(&mut run, &kv_writes)
+            .context("cannot record the run")?;
         Ok(run)
     }
 
@@ -115,22 +147,39 @@ impl Pipeline {
         let (status, error, actions, denied) = match outcome.result {
             Ok(actions) => {
                 let (allowed, denied) = policy::authorize(id, granted, actions);
-                let actions: Vec<Action> = allowed.into_iter().map(policy::AuthorizedAction::into_action).collect();
+                let actions: Vec<Action> = allowed
+                    .into_iter()
+                    .map(policy::AuthorizedAction::into_action)
+                    .collect();
                 for action in &actions {
                     match action {
-                        Action::KvSet { key, value: KvValue(bytes) } => {
+                        Action::KvSet {
+                            key,
+                            value: KvValue(bytes),
+                        } => {
                             kv_writes.push((namespace.to_string(), key.clone(), bytes.clone()));
                         }
                         Action::Artifact(artifact) => {
-                            self.store.put_artifact(&artifact.data).context("cannot store an artifact")?;
+                            self.store
+                                .put_artifact(&artifact.data)
+                                .context("cannot store an artifact")?;
                         }
                         _ => {}
                     }
                 }
-                let status = if actions.iter().any(Action::is_failure) { Status::Failure } else { Status::Success };
+                let status = if actions.iter().any(Action::is_failure) {
+                    Status::Failure
+                } else {
+                    Status::Success
+                };
                 (status, None, actions, denied)
             }
-            Err(error) => (Status::Error, Some(error.to_string()), Vec::new(), Vec::<Denied>::new()),
+            Err(error) => (
+                Status::Error,
+                Some(error.to_string()),
+                Vec::new(),
+                Vec::<Denied>::new(),
+            ),
         };
         Ok(StepRecord {
             id: id.to_string(),

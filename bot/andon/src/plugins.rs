@@ -37,7 +37,8 @@ pub fn load(host: &PluginHost, uses: &PluginRef, root: &Path) -> anyhow::Result<
         }
         PluginRef::Path { path, sha256 } => {
             let file = root.join(path);
-            let wasm = std::fs::read(&file).with_context(|| format!("cannot read plugin {}", file.display()))?;
+            let wasm = std::fs::read(&file)
+                .with_context(|| format!("cannot read plugin {}", file.display()))?;
             Ok(host.load(path, &wasm, sha256.as_deref())?)
         }
     }

@@ -65,7 +65,8 @@ fn step_json(step: &StepRecord) -> Value {
 }
 
 fn with_step(action: &Action, step: &str) -> Value {
-    let mut value = serde_json::to_value(action).unwrap_or_else(|e| json!({ "kind": action.kind(), "error": e.to_string() }));
+    let mut value = serde_json::to_value(action)
+        .unwrap_or_else(|e| json!({ "kind": action.kind(), "error": e.to_string() }));
     value["step"] = json!(step);
     value
 }
@@ -75,10 +76,19 @@ pub fn run_text(run: &RunRecord, files_changed: usize) -> String {
     let mut out = String::new();
     let event = &run.event;
     let short = |rev: &str| rev.chars().take(10).collect::<String>();
-    let _ = write!(out, "{} · {} on {}", run.workflow, event.kind, event.repository);
+    let _ = write!(
+        out,
+        "{} · {} on {}",
+        run.workflow, event.kind, event.repository
+    );
     match &event.base {
         Some(base) => {
-            let _ = writeln!(out, " · {}..{} · {files_changed} files changed", short(base), short(&event.head));
+            let _ = writeln!(
+                out,
+                " · {}..{} · {files_changed} files changed",
+                short(base),
+                short(&event.head)
+            );
         }
         None => {
             let _ = writeln!(out, " · {}", short(&event.head));
@@ -91,7 +101,13 @@ pub fn run_text(run: &RunRecord, files_changed: usize) -> String {
             Status::Error => "ERR ",
             Status::Skipped => "skip",
         };
-        let _ = writeln!(out, "  {mark} {:<16} {:<14} {:>8.1} ms", step.id, step.plugin, step.duration_us as f64 / 1000.0);
+        let _ = writeln!(
+            out,
+            "  {mark} {:<16} {:<14} {:>8.1} ms",
+            step.id,
+            step.plugin,
+            step.duration_us as f64 / 1000.0
+        );
         if let Some(error) = &step.error {
             let _ = writeln!(out, "       {error}");
         }
@@ -103,7 +119,12 @@ pub fn run_text(run: &RunRecord, files_changed: usize) -> String {
         }
     }
     let status = run_status(run.status);
-    let _ = writeln!(out, "{status} · run {} · {:.1} ms", run.id, run.duration_us as f64 / 1000.0);
+    let _ = writeln!(
+        out,
+        "{status} · run {} · {:.1} ms",
+        run.id,
+        run.duration_us as f64 / 1000.0
+    );
     out
 }
 
@@ -111,7 +132,15 @@ fn render_action(out: &mut String, action: &Action) {
     match action {
         Action::Comment { body } => {
             let first = body.lines().next().unwrap_or("");
-            let _ = writeln!(out, "       comment: {first}{}", if body.lines().nth(1).is_some() { " …" } else { "" });
+            let _ = writeln!(
+                out,
+                "       comment: {first}{}",
+                if body.lines().nth(1).is_some() {
+                    " …"
+                } else {
+                    ""
+                }
+            );
         }
         Action::AddLabel { label } => {
             let _ = writeln!(out, "       add-label {label}");
@@ -121,7 +150,13 @@ fn render_action(out: &mut String, action: &Action) {
         }
         Action::CheckRun(run) => render_check_run(out, run),
         Action::Artifact(artifact) => {
-            let _ = writeln!(out, "       artifact {} ({} bytes, sha256 {})", artifact.name, artifact.size, &artifact.sha256[..12.min(artifact.sha256.len())]);
+            let _ = writeln!(
+                out,
+                "       artifact {} ({} bytes, sha256 {})",
+                artifact.name,
+                artifact.size,
+                &artifact.sha256[..12.min(artifact.sha256.len())]
+            );
         }
         Action::KvSet { key, .. } => {
             let _ = writeln!(out, "       kv-set {key}");
@@ -133,8 +168,15 @@ fn render_action(out: &mut String, action: &Action) {
 }
 
 fn render_check_run(out: &mut String, run: &CheckRun) {
-    let conclusion = serde_json::to_value(run.conclusion).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-    let _ = writeln!(out, "       check-run {}: {conclusion} · {}", run.name, run.title);
+    let conclusion = serde_json::to_value(run.conclusion)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "       check-run {}: {conclusion} · {}",
+        run.name, run.title
+    );
     for a in &run.annotations {
         let _ = writeln!(out, "         {}:{} {}", a.path, a.start_line, a.message);
     }
@@ -147,7 +189,11 @@ pub fn runs_text(runs: &[RunSummary]) -> String {
         out.push_str("no runs recorded yet\n");
         return out;
     }
-    let _ = writeln!(out, "{:>6}  {:<8}  {:<20}  {:<13}  {:<24}  {:>10}", "ID", "STATUS", "WORKFLOW", "EVENT", "REPOSITORY", "DURATION");
+    let _ = writeln!(
+        out,
+        "{:>6}  {:<8}  {:<20}  {:<13}  {:<24}  {:>10}",
+        "ID", "STATUS", "WORKFLOW", "EVENT", "REPOSITORY", "DURATION"
+    );
     for r in runs {
         let _ = writeln!(
             out,

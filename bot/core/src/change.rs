@@ -54,7 +54,10 @@ pub fn validate_repo_path(path: &str) -> Result<(), String> {
     if path.contains('\\') || path.contains('\0') {
         return Err("backslashes and NUL bytes are not allowed".into());
     }
-    if path.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+    if path
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
+    {
         return Err("`..`, `.` and empty components are not allowed".into());
     }
     Ok(())
@@ -91,11 +94,26 @@ mod tests {
 
     #[test]
     fn paths_must_stay_in_the_repository() {
-        for bad in ["", "/etc/passwd", "../x", "a/../../b", "a//b", "./a", "a\\b", "a/."] {
-            assert!(validate_repo_path(bad).is_err(), "{bad:?} should be refused");
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../b",
+            "a//b",
+            "./a",
+            "a\\b",
+            "a/.",
+        ] {
+            assert!(
+                validate_repo_path(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
         for good in ["a", "a/b.txt", ".andon/workflows/x.yml", "a..b"] {
-            assert!(validate_repo_path(good).is_ok(), "{good:?} should be allowed");
+            assert!(
+                validate_repo_path(good).is_ok(),
+                "{good:?} should be allowed"
+            );
         }
     }
 }

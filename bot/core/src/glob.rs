@@ -78,7 +78,11 @@ mod tests {
         check(&["*.md"], "docs/a.md", false);
         check(&["**/*.md"], "docs/a.md", true);
         check(&["data/**", "!data/tmp/**"], "data/tmp/x", false);
-        check(&["data/**", "!data/tmp/**", "data/tmp/keep"], "data/tmp/keep", true);
+        check(
+            &["data/**", "!data/tmp/**", "data/tmp/keep"],
+            "data/tmp/keep",
+            true,
+        );
         check(&["!docs/**"], "src/main.rs", false);
         check(&["release/v?"], "release/v1", true);
     }

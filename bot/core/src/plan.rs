@@ -88,13 +88,23 @@ pub fn applies(workflow: &Workflow, event: &Event, changed: &[&str]) -> Result<(
             if !trigger.types.iter().any(|t| t == action) {
                 return Err(format!("pull request action `{action}` is not in `types`"));
             }
-            branch_and_paths(event, trigger.branches.as_ref(), trigger.paths.as_ref(), changed)
+            branch_and_paths(
+                event,
+                trigger.branches.as_ref(),
+                trigger.paths.as_ref(),
+                changed,
+            )
         }
         EventKind::Push => {
             let Some(trigger) = &on.push else {
                 return Err("no `push` trigger".into());
             };
-            branch_and_paths(event, trigger.branches.as_ref(), trigger.paths.as_ref(), changed)
+            branch_and_paths(
+                event,
+                trigger.branches.as_ref(),
+                trigger.paths.as_ref(),
+                changed,
+            )
         }
         EventKind::Manual if on.manual => Ok(()),
         EventKind::Manual => Err("no `manual` trigger".into()),
@@ -140,7 +150,9 @@ mod tests {
             .enumerate()
             .map(|(i, t)| {
                 let parsed = parse(&format!("w{i}.yml"), t);
-                parsed.workflow.unwrap_or_else(|| panic!("{:?}", parsed.diagnostics))
+                parsed
+                    .workflow
+                    .unwrap_or_else(|| panic!("{:?}", parsed.diagnostics))
             })
             .collect()
     }
@@ -155,8 +167,16 @@ mod tests {
     /// Names of the planned workflows and the reasons of the skipped ones.
     fn check(event: &Event, changed: &[&str], wfs: &[Workflow], expected: &[&str]) {
         let plan = plan(event, changed, wfs, &Limits::DEFAULT, &Limits::MAX);
-        let mut got: Vec<String> = plan.runs.iter().map(|r| format!("run {}", r.workflow.name)).collect();
-        got.extend(plan.skipped.iter().map(|s| format!("skip {}: {}", s.workflow, s.reason)));
+        let mut got: Vec<String> = plan
+            .runs
+            .iter()
+            .map(|r| format!("run {}", r.workflow.name))
+            .collect();
+        got.extend(
+            plan.skipped
+                .iter()
+                .map(|s| format!("skip {}: {}", s.workflow, s.reason)),
+        );
         assert_eq!(got, expected);
     }
 
@@ -197,17 +217,26 @@ mod tests {
 
     #[test]
     fn comments_match_their_command() {
-        let wfs = workflows(&["name: dq\non: { comment: { command: data-check } }\nsteps: [{ uses: size }]"]);
+        let wfs = workflows(&[
+            "name: dq\non: { comment: { command: data-check } }\nsteps: [{ uses: size }]",
+        ]);
         let mut event = Event::new(EventKind::Comment, "o/r", "h");
         event.command = Some("data-check".into());
         check(&event, &[], &wfs, &["run dq"]);
         event.command = Some("lgtm".into());
-        check(&event, &[], &wfs, &["skip dq: the comment is not `/data-check`"]);
+        check(
+            &event,
+            &[],
+            &wfs,
+            &["skip dq: the comment is not `/data-check`"],
+        );
     }
 
     #[test]
     fn step_limits_are_clamped_to_the_server_maxima() {
-        let wfs = workflows(&["on: manual\nsteps:\n  - uses: size\n    timeout: 5h\n    memory: 8GiB\n  - uses: secret-scan\n    timeout: 2s\n"]);
+        let wfs = workflows(&[
+            "on: manual\nsteps:\n  - uses: size\n    timeout: 5h\n    memory: 8GiB\n  - uses: secret-scan\n    timeout: 2s\n",
+        ]);
         let event = Event::new(EventKind::Manual, "o/r", "h");
         let plan = plan(&event, &[], &wfs, &Limits::DEFAULT, &Limits::MAX);
         let steps = &plan.runs[0].steps;

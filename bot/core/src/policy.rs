@@ -76,12 +76,18 @@ mod tests {
         let actions = vec![
             label("size/XS"),
             Action::Comment { body: "hi".into() },
-            Action::Fail { reason: "stop".into() },
+            Action::Fail {
+                reason: "stop".into(),
+            },
         ];
         let (allowed, denied) = authorize("size", &[Permission::Labels], actions);
         let kinds: Vec<_> = allowed.iter().map(|a| a.action().kind()).collect();
         assert_eq!(kinds, ["add-label", "fail"]);
         assert_eq!(denied.len(), 1);
-        assert!(denied[0].reason.contains("`comment`"), "{}", denied[0].reason);
+        assert!(
+            denied[0].reason.contains("`comment`"),
+            "{}",
+            denied[0].reason
+        );
     }
 }

@@ -87,7 +87,10 @@ pub enum PluginRef {
     Bundled(String),
     /// A `.wasm` file, relative to the repository root, optionally pinned by
     /// its sha256.
-    Path { path: String, sha256: Option<String> },
+    Path {
+        path: String,
+        sha256: Option<String>,
+    },
 }
 
 impl PluginRef {
@@ -125,7 +128,9 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 }
 
@@ -281,7 +286,10 @@ impl Checker<'_> {
             _ => {
                 self.error(
                     node,
-                    format!("{what} must be a string or a list of strings, found {}", node.kind()),
+                    format!(
+                        "{what} must be a string or a list of strings, found {}",
+                        node.kind()
+                    ),
                     None,
                 );
                 None
@@ -303,7 +311,11 @@ impl Checker<'_> {
             }
         }
         let patterns: Vec<String> = patterns.into_iter().map(|(p, _)| p).collect();
-        if ok { Filter::new(&patterns).ok() } else { None }
+        if ok {
+            Filter::new(&patterns).ok()
+        } else {
+            None
+        }
     }
 
     fn workflow(&mut self, root: &Node) -> Option<Workflow> {
@@ -332,7 +344,12 @@ impl Checker<'_> {
                 Some("add for example `on: { pull_request: {} }`".into()),
             );
         }
-        if steps.is_none() && !self.diagnostics.iter().any(|d| d.message.contains("`steps`")) {
+        if steps.is_none()
+            && !self
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("`steps`"))
+        {
             self.error(root, "the workflow has no `steps:`", Some(example_hint()));
         }
         let name = name.unwrap_or_else(|| file_stem(self.file));
@@ -407,7 +424,11 @@ impl Checker<'_> {
                     let types = self.strings(value, "`types`")?;
                     for (t, at) in &types {
                         if !PR_TYPES.contains(&t.as_str()) {
-                            self.error(at, format!("unknown pull request type `{t}`"), Some(suggest(t, PR_TYPES)));
+                            self.error(
+                                at,
+                                format!("unknown pull request type `{t}`"),
+                                Some(suggest(t, PR_TYPES)),
+                            );
                         }
                     }
                     trigger.types = types.into_iter().map(|(t, _)| t).collect();
@@ -444,17 +465,29 @@ impl Checker<'_> {
         for (key, _, value) in self.mapping(node, "`on.comment`", COMMENT_KEYS)? {
             match key {
                 "command" => {
-                    command = self.string(value, "`command`").map(|c| c.trim_start_matches('/').to_string());
+                    command = self
+                        .string(value, "`command`")
+                        .map(|c| c.trim_start_matches('/').to_string());
                     if let Some(c) = &command
-                        && !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+                        && !c
+                            .chars()
+                            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
                     {
-                        self.error(value, format!("command `{c}` may only use letters, digits, `-` and `_`"), None);
+                        self.error(
+                            value,
+                            format!("command `{c}` may only use letters, digits, `-` and `_`"),
+                            None,
+                        );
                     }
                 }
                 "permission" => {
                     if let Some(p) = self.string(value, "`permission`") {
                         if !REPO_PERMISSIONS.contains(&p.as_str()) {
-                            self.error(value, format!("unknown permission level `{p}`"), Some(suggest(&p, REPO_PERMISSIONS)));
+                            self.error(
+                                value,
+                                format!("unknown permission level `{p}`"),
+                                Some(suggest(&p, REPO_PERMISSIONS)),
+                            );
                         }
                         permission = p;
                     }
@@ -463,9 +496,16 @@ impl Checker<'_> {
             }
         }
         match command {
-            Some(command) => Some(CommentTrigger { command, permission }),
+            Some(command) => Some(CommentTrigger {
+                command,
+                permission,
+            }),
             None => {
-                self.error(node, "`on.comment` needs a `command`", Some("for example `comment: { command: data-check }`".into()));
+                self.error(
+                    node,
+                    "`on.comment` needs a `command`",
+                    Some("for example `comment: { command: data-check }`".into()),
+                );
                 None
             }
         }
@@ -476,7 +516,14 @@ impl Checker<'_> {
             Value::Seq(items) => items.clone(),
             Value::Map(_) => vec![node.clone()],
             _ => {
-                self.error(node, format!("`schedule` must be a list of `{{cron, timezone}}`, found {}", node.kind()), Some("for example `schedule: [{ cron: \"0 3 * * *\" }]`".into()));
+                self.error(
+                    node,
+                    format!(
+                        "`schedule` must be a list of `{{cron, timezone}}`, found {}",
+                        node.kind()
+                    ),
+                    Some("for example `schedule: [{ cron: \"0 3 * * *\" }]`".into()),
+                );
                 return Vec::new();
             }
         };
@@ -530,7 +577,10 @@ impl Checker<'_> {
             }
         }
         match group {
-            Some(group) => Some(Concurrency { group, cancel_in_progress }),
+            Some(group) => Some(Concurrency {
+                group,
+                cancel_in_progress,
+            }),
             None => {
                 self.error(node, "`concurrency` needs a `group`", None);
                 None
@@ -540,7 +590,11 @@ impl Checker<'_> {
 
     fn steps(&mut self, node: &Node) -> Option<Vec<Step>> {
         let Value::Seq(items) = &node.value else {
-            self.error(node, format!("`steps` must be a list, found {}", node.kind()), Some(example_hint()));
+            self.error(
+                node,
+                format!("`steps` must be a list, found {}", node.kind()),
+                Some(example_hint()),
+            );
             return None;
         };
         if items.is_empty() {
@@ -551,7 +605,11 @@ impl Checker<'_> {
         for (index, item) in items.iter().enumerate() {
             if let Some(step) = self.step(index, item) {
                 if steps.iter().any(|s| s.id == step.id) {
-                    self.error(item, format!("two steps have the id `{}`", step.id), Some("step ids must be unique within a workflow".into()));
+                    self.error(
+                        item,
+                        format!("two steps have the id `{}`", step.id),
+                        Some("step ids must be unique within a workflow".into()),
+                    );
                 }
                 steps.push(step);
             }
@@ -573,9 +631,15 @@ impl Checker<'_> {
                 "id" => {
                     id = self.string(value, "`id`");
                     if let Some(i) = &id
-                        && !i.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                        && !i
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
                     {
-                        self.error(value, format!("step id `{i}` may only use letters, digits, `-` and `_`"), None);
+                        self.error(
+                            value,
+                            format!("step id `{i}` may only use letters, digits, `-` and `_`"),
+                            None,
+                        );
                     }
                 }
                 "uses" => uses = self.string(value, "`uses`").map(|u| (u, value.clone())),
@@ -584,13 +648,21 @@ impl Checker<'_> {
                     if let Some(h) = &sha256
                         && (h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()))
                     {
-                        self.error(value, "`sha256` must be 64 hexadecimal digits", Some("compute it with `sha256sum plugin.wasm`".into()));
+                        self.error(
+                            value,
+                            "`sha256` must be 64 hexadecimal digits",
+                            Some("compute it with `sha256sum plugin.wasm`".into()),
+                        );
                     }
                 }
                 "with" => match &value.value {
                     Value::Map(_) => with = value.to_json(),
                     Value::Null => {}
-                    _ => self.error(value, format!("`with` must be a mapping, found {}", value.kind()), None),
+                    _ => self.error(
+                        value,
+                        format!("`with` must be a mapping, found {}", value.kind()),
+                        None,
+                    ),
                 },
                 "timeout" => timeout = self.duration(value),
                 "memory" => memory = self.bytes(value),
@@ -599,16 +671,28 @@ impl Checker<'_> {
             }
         }
         let Some((uses, uses_node)) = uses else {
-            self.error(node, format!("step {} has no `uses`", index + 1), Some("name a plugin (`uses: size`) or a file (`uses: ./plugins/x.wasm`)".into()));
+            self.error(
+                node,
+                format!("step {} has no `uses`", index + 1),
+                Some("name a plugin (`uses: size`) or a file (`uses: ./plugins/x.wasm`)".into()),
+            );
             return None;
         };
         let plugin = if uses.ends_with(".wasm") {
             let path = uses.trim_start_matches("./").to_string();
             if path.starts_with('/') || path.split('/').any(|part| part == "..") {
-                self.error(&uses_node, format!("plugin path `{uses}` leaves the repository"), Some("use a path relative to the repository root".into()));
+                self.error(
+                    &uses_node,
+                    format!("plugin path `{uses}` leaves the repository"),
+                    Some("use a path relative to the repository root".into()),
+                );
             }
             if sha256.is_none() {
-                self.warn(&uses_node, format!("plugin `{uses}` is not pinned"), Some("add `sha256: <hash>` so a changed file is refused".into()));
+                self.warn(
+                    &uses_node,
+                    format!("plugin `{uses}` is not pinned"),
+                    Some("add `sha256: <hash>` so a changed file is refused".into()),
+                );
             }
             PluginRef::Path { path, sha256 }
         } else {
@@ -617,7 +701,13 @@ impl Checker<'_> {
             }
             PluginRef::Bundled(uses.clone())
         };
-        let id = id.unwrap_or_else(|| uses.rsplit('/').next().unwrap_or(&uses).trim_end_matches(".wasm").to_string());
+        let id = id.unwrap_or_else(|| {
+            uses.rsplit('/')
+                .next()
+                .unwrap_or(&uses)
+                .trim_end_matches(".wasm")
+                .to_string()
+        });
         Some(Step {
             id,
             uses: plugin,
@@ -636,7 +726,11 @@ impl Checker<'_> {
             _ => None,
         };
         if parsed.is_none() {
-            self.error(node, format!("`{}` is not a duration", node.scalar_text()), Some("write for example `500ms`, `30s`, `5m` or `1h`".into()));
+            self.error(
+                node,
+                format!("`{}` is not a duration", node.scalar_text()),
+                Some("write for example `500ms`, `30s`, `5m` or `1h`".into()),
+            );
         }
         parsed
     }
@@ -648,7 +742,11 @@ impl Checker<'_> {
             _ => None,
         };
         if parsed.is_none() {
-            self.error(node, format!("`{}` is not a size", node.scalar_text()), Some("write for example `64MiB`, `512KiB` or `1GiB`".into()));
+            self.error(
+                node,
+                format!("`{}` is not a size", node.scalar_text()),
+                Some("write for example `64MiB`, `512KiB` or `1GiB`".into()),
+            );
         }
         parsed
     }
@@ -665,7 +763,11 @@ impl Checker<'_> {
             match Permission::parse(&name) {
                 Some(p) if !out.contains(&p) => out.push(p),
                 Some(_) => {}
-                None => self.error(&at, format!("unknown permission `{name}`"), Some(suggest(&name, &names))),
+                None => self.error(
+                    &at,
+                    format!("unknown permission `{name}`"),
+                    Some(suggest(&name, &names)),
+                ),
             }
         }
         Some(out)
@@ -675,7 +777,9 @@ impl Checker<'_> {
 /// Parse `500ms`, `30s`, `5m`, `1h` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().ok()?;
     let millis = match unit.trim() {
@@ -691,7 +795,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 /// Parse `64MiB`, `512KiB`, `1GiB`, `10MB` or a bare number of bytes.
 pub fn parse_bytes(text: &str) -> Option<usize> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: usize = number.parse().ok()?;
     let factor: usize = match unit.trim() {
@@ -709,7 +815,9 @@ pub fn parse_bytes(text: &str) -> Option<usize> {
 
 fn file_stem(file: &str) -> String {
     let name = file.rsplit('/').next().unwrap_or(file);
-    name.trim_end_matches(".yml").trim_end_matches(".yaml").to_string()
+    name.trim_end_matches(".yml")
+        .trim_end_matches(".yaml")
+        .to_string()
 }
 
 fn example_hint() -> String {

@@ -50,11 +50,21 @@ fn a_full_workflow_parses() {
     let pr = wf.on.pull_request.as_ref().expect("pull_request trigger");
     assert_eq!(pr.types, ["opened", "synchronize"]);
     assert!(pr.paths.as_ref().expect("paths").matches("src/a.rs"));
-    assert!(!pr.paths.as_ref().expect("paths").matches("src/generated/a.rs"));
+    assert!(
+        !pr.paths
+            .as_ref()
+            .expect("paths")
+            .matches("src/generated/a.rs")
+    );
     assert_eq!(wf.on.comment.as_ref().expect("comment").command, "review");
     assert_eq!(wf.on.schedule[0].timezone.as_deref(), Some("Europe/Paris"));
     assert!(wf.on.manual);
-    assert!(wf.concurrency.as_ref().expect("concurrency").cancel_in_progress);
+    assert!(
+        wf.concurrency
+            .as_ref()
+            .expect("concurrency")
+            .cancel_in_progress
+    );
     assert_eq!(wf.steps.len(), 2);
     assert_eq!(wf.steps[0].with["s"], 5);
     assert_eq!(wf.steps[0].permissions, Some(vec![Permission::Labels]));
@@ -117,7 +127,16 @@ fn hints_suggest_the_closest_key() {
 
 #[test]
 fn broken_yaml_is_a_diagnostic_not_a_panic() {
-    for text in ["", ":", "[", "on: [", "steps: {a: }}", "\t- x", "on: !!binary AAAA", "- - - -"] {
+    for text in [
+        "",
+        ":",
+        "[",
+        "on: [",
+        "steps: {a: }}",
+        "\t- x",
+        "on: !!binary AAAA",
+        "- - - -",
+    ] {
         let parsed = parse("wf.yml", text);
         assert!(parsed.has_errors(), "{text:?} should have errors");
         assert!(parsed.workflow.is_none());
@@ -150,10 +169,15 @@ fn wasm_paths_are_pinned_and_stay_in_the_repository() {
     );
     let step = &parsed.workflow.expect("valid").steps[0];
     assert_eq!(step.id, "x");
-    assert!(matches!(&step.uses, PluginRef::Path { path, sha256: Some(_) } if path == "plugins/x.wasm"));
+    assert!(
+        matches!(&step.uses, PluginRef::Path { path, sha256: Some(_) } if path == "plugins/x.wasm")
+    );
     check(
         "on: manual\nsteps:\n  - uses: ../x.wasm\n",
-        &["3: error: plugin path `../x.wasm` leaves the repository", "3: warning: plugin `../x.wasm` is not pinned"],
+        &[
+            "3: error: plugin path `../x.wasm` leaves the repository",
+            "3: warning: plugin `../x.wasm` is not pinned",
+        ],
     );
 }
 
