@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::support::{TestRepo, project_root, stderr, stdout};
+use crate::support::{TestRepo, assert_contains, project_root, stderr, stdout};
 
 /// A repository with one change of a few lines.
 fn small_change() -> TestRepo {
@@ -59,25 +59,18 @@ fn run_json_has_status_steps_and_actions() {
 #[test]
 fn run_text_is_a_readable_report() {
     let repo = small_change();
-    let workflow = project_root().join("workflows/review.yml");
-    let out = repo.andon(&[
-        "run",
-        "--repo",
-        repo.path().to_str().expect("utf-8"),
-        "--workflow",
-        workflow.to_str().expect("utf-8"),
-    ]);
+    let out = repo.run(&project_root().join("workflows/review.yml"), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
-    for expected in [
-        "review · pull_request",
-        "size",
-        "secret-scan",
-        "add-label size/XS",
-        "success · run",
-    ] {
-        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
-    }
+    assert_contains(
+        &stdout(&out),
+        &[
+            "review · pull_request",
+            "size",
+            "secret-scan",
+            "add-label size/XS",
+            "success · run",
+        ],
+    );
 }
 
 #[test]
@@ -192,16 +185,16 @@ fn validate_reports_every_problem_with_file_line_and_hint() {
     repo.write(".andon/workflows/broken.yml", "on: [\n");
     let out = repo.andon(&["validate", "--repo", repo.path().to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    let text = stdout(&out);
-    for expected in [
-        "bad.yml:2:3: error: unknown key `pull_requets` in `on`",
-        "hint: did you mean `pull_request`?",
-        "bad.yml:5:14: error: `later` is not a duration",
-        "broken.yml:1:5: error: invalid YAML: unclosed bracket",
-        "1 of 3 workflow files valid",
-    ] {
-        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
-    }
+    assert_contains(
+        &stdout(&out),
+        &[
+            "bad.yml:2:3: error: unknown key `pull_requets` in `on`",
+            "hint: did you mean `pull_request`?",
+            "bad.yml:5:14: error: `later` is not a duration",
+            "broken.yml:1:5: error: invalid YAML: unclosed bracket",
+            "1 of 3 workflow files valid",
+        ],
+    );
 }
 
 #[test]
@@ -234,35 +227,18 @@ fn validate_flags_unknown_plugins_and_accepts_the_examples() {
 fn a_broken_workflow_is_not_run() {
     let repo = small_change();
     repo.write("wf.yml", "on: { pull_request: {} }\nsteps: 3\n");
-    let wf = repo.path().join("wf.yml");
-    let out = repo.andon(&[
-        "run",
-        "--repo",
-        repo.path().to_str().expect("utf-8"),
-        "--workflow",
-        wf.to_str().expect("utf-8"),
-    ]);
+    let out = repo.run(&repo.path().join("wf.yml"), &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("`steps` must be a list"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), &["`steps` must be a list"]);
 }
 
 #[test]
 fn an_unknown_revision_is_a_clear_error() {
     let repo = small_change();
-    let wf = project_root().join("workflows/review.yml");
-    let out = repo.andon(&[
-        "run",
-        "--repo",
-        repo.path().to_str().expect("utf-8"),
-        "--workflow",
-        wf.to_str().expect("utf-8"),
-        "--base",
-        "no-such-branch",
-    ]);
+    let out = repo.run(
+        &project_root().join("workflows/review.yml"),
+        &["--base", "no-such-branch"],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no-such-branch"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), &["no-such-branch"]);
 }

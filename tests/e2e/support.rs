@@ -85,22 +85,21 @@ impl TestRepo {
         andon(self.data.path(), args)
     }
 
-    /// `andon run --format json` on this repository; returns the exit code and
-    /// the parsed output.
-    pub fn run_json(&self, workflow: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    /// `andon run` on this repository with `workflow` and `extra` flags.
+    pub fn run(&self, workflow: &Path, extra: &[&str]) -> Output {
         let repo = self.path().to_str().expect("utf-8 path");
         let workflow = workflow.to_str().expect("utf-8 path");
-        let mut args = vec![
-            "run",
-            "--repo",
-            repo,
-            "--workflow",
-            workflow,
-            "--format",
-            "json",
-        ];
+        let mut args = vec!["run", "--repo", repo, "--workflow", workflow];
         args.extend_from_slice(extra);
-        let out = self.andon(&args);
+        self.andon(&args)
+    }
+
+    /// `andon run --format json`; returns the exit code and the parsed
+    /// output.
+    pub fn run_json(&self, workflow: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+        let mut args = vec!["--format", "json"];
+        args.extend_from_slice(extra);
+        let out = self.run(workflow, &args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
             panic!(
@@ -109,6 +108,13 @@ impl TestRepo {
             )
         });
         (out.status.code().expect("exited"), json)
+    }
+}
+
+/// Assert that `text` contains every one of `expected`.
+pub fn assert_contains(text: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(text.contains(e), "missing {e:?} in:\n{text}");
     }
 }
 
