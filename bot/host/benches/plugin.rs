@@ -57,11 +57,20 @@ fn benches(c: &mut Criterion) {
     .expect("host");
 
     let mut group = c.benchmark_group("load");
-    group.sample_size(10).measurement_time(Duration::from_secs(8));
-    group.bench_function("compile size", |b| b.iter(|| host.compile_uncached("size", size_wasm).expect("compiles")));
-    host.load("size", size_wasm, None).expect("loads and fills the disk cache");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
+    group.bench_function("compile size", |b| {
+        b.iter(|| host.compile_uncached("size", size_wasm).expect("compiles"));
+    });
+    host.load("size", size_wasm, None)
+        .expect("loads and fills the disk cache");
     group.bench_function("cached load size", |b| {
-        b.iter(|| host.load_from_disk_cache("size", size_wasm).expect("loads").expect("cache hit"));
+        b.iter(|| {
+            host.load_from_disk_cache("size", size_wasm)
+                .expect("loads")
+                .expect("cache hit")
+        });
     });
     group.finish();
 
@@ -77,19 +86,34 @@ fn benches(c: &mut Criterion) {
     let limits = Limits::DEFAULT;
 
     let mut group = c.benchmark_group("step");
-    let noop = host.load("testbed", andon_bundle::testing::TESTBED, None).expect("testbed");
+    let noop = host
+        .load("testbed", andon_bundle::testing::TESTBED, None)
+        .expect("testbed");
     let noop_config = json!({ "mode": "noop" });
-    let noop_invocation = Invocation { config: &noop_config, ..invocation };
+    let noop_invocation = Invocation {
+        config: &noop_config,
+        ..invocation
+    };
     group.bench_function("trivial instantiate+call", |b| {
-        b.iter(|| host.run_step(&noop, noop_invocation, Arc::new(EmptyInputs), &limits).result.expect("runs"));
+        b.iter(|| {
+            host.run_step(&noop, noop_invocation, Arc::new(EmptyInputs), &limits)
+                .result
+                .expect("runs")
+        });
     });
 
     let size = host.load("size", size_wasm, None).expect("size");
     let inputs: Arc<dyn StepInputs> = Arc::new(Change(change_of_200()));
     group.bench_function("size step, 200 files", |b| {
-        b.iter(|| host.run_step(&size, invocation, inputs.clone(), &limits).result.expect("runs"));
+        b.iter(|| {
+            host.run_step(&size, invocation, inputs.clone(), &limits)
+                .result
+                .expect("runs")
+        });
     });
-    let mut instance = host.instantiate(&size, inputs.clone(), &limits).expect("instantiates");
+    let mut instance = host
+        .instantiate(&size, inputs.clone(), &limits)
+        .expect("instantiates");
     group.bench_function("size call on a ready instance, 200 files", |b| {
         b.iter(|| instance.run(invocation).expect("runs"));
     });
@@ -99,7 +123,8 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             // The same work the plugin does: parse `with:`, take the change,
             // plan the labels.
-            let raw: andon_size::plan::RawConfig = serde_json::from_str(&config.to_string()).expect("config");
+            let raw: andon_size::plan::RawConfig =
+                serde_json::from_str(&config.to_string()).expect("config");
             let cfg = andon_size::plan::Config::try_from(raw).expect("valid");
             let stats: Vec<andon_size::plan::FileStat> = files.iter().map(native_stat).collect();
             andon_size::plan::plan(&stats, &event.labels, &cfg)

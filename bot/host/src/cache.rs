@@ -22,7 +22,10 @@ pub fn load(engine: &Engine, file: &Path) -> Option<Component> {
     if !file.exists() {
         return None;
     }
-    #[allow(unsafe_code, reason = "the file is andon's own compiled output, written by `store` into its data dir and keyed by the engine's compatibility hash")]
+    #[allow(
+        unsafe_code,
+        reason = "the file is andon's own compiled output, written by `store` into its data dir and keyed by the engine's compatibility hash"
+    )]
     // SAFETY: see the reason above: only this module writes these files.
     let loaded = unsafe { Component::deserialize_file(engine, file) };
     match loaded {

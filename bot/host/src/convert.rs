@@ -1,6 +1,8 @@
 //! Conversions between the generated WIT types and the core domain types.
 
-use andon_core::action::{Action, Annotation, AnnotationLevel, Artifact, CheckRun, Conclusion, KvValue};
+use andon_core::action::{
+    Action, Annotation, AnnotationLevel, Artifact, CheckRun, Conclusion, KvValue,
+};
 use andon_core::change::{ChangedFile, FileStatus};
 use andon_core::event::{Event, EventKind};
 use andon_core::manifest::{CommandInfo, Manifest, Permission};

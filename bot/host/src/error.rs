@@ -68,7 +68,10 @@ impl StepError {
     /// Whether the plugin itself said it failed, as opposed to the host
     /// stopping it.
     pub fn is_plugin_error(&self) -> bool {
-        matches!(self, StepError::InvalidConfig { .. } | StepError::Failed { .. })
+        matches!(
+            self,
+            StepError::InvalidConfig { .. } | StepError::Failed { .. }
+        )
     }
 }
 

@@ -12,7 +12,9 @@ use andon_core::limits::Limits;
 use andon_core::manifest::Manifest;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+};
 
 use crate::bindings::{PluginPre, wit};
 use crate::error::{LoadError, StepError};
@@ -22,6 +24,12 @@ use crate::{cache, convert};
 
 /// How often the epoch ticks: the granularity of step timeouts.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Bytes of each pooled linear memory kept resident (and reset in place)
+/// when an instance is freed.
+const LINEAR_MEMORY_KEEP_RESIDENT: usize = 2 << 20;
+/// Bytes of each pooled table kept resident when an instance is freed.
+const TABLE_KEEP_RESIDENT: usize = 64 << 10;
 
 /// Host-wide settings.
 #[derive(Debug, Clone)]
@@ -114,7 +122,9 @@ pub struct PluginHost {
 
 impl std::fmt::Debug for PluginHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginHost").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("PluginHost")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -128,11 +138,13 @@ impl PluginHost {
     pub fn new(config: HostConfig) -> Result<PluginHost, LoadError> {
         let engine = engine(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         crate::bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
-        spawn_ticker(engine.clone(), ticker_stop.clone()).map_err(|e| LoadError::Engine(e.to_string()))?;
+        spawn_ticker(engine.clone(), ticker_stop.clone())
+            .map_err(|e| LoadError::Engine(e.to_string()))?;
         Ok(PluginHost {
             engine,
             linker,
@@ -149,7 +161,12 @@ impl PluginHost {
     /// Load a plugin from its component bytes, verifying `pin` (a hex
     /// sha256) when given. Compiled code comes from memory, then the disk
     /// cache, and is compiled only when both miss.
-    pub fn load(&self, name: &str, wasm: &[u8], pin: Option<&str>) -> Result<Arc<Plugin>, LoadError> {
+    pub fn load(
+        &self,
+        name: &str,
+        wasm: &[u8],
+        pin: Option<&str>,
+    ) -> Result<Arc<Plugin>, LoadError> {
         let sha256 = hex::encode(Sha256::digest(wasm));
         if let Some(expected) = pin
             && !expected.eq_ignore_ascii_case(&sha256)
@@ -178,7 +195,11 @@ impl PluginHost {
 
     /// Load from the disk cache only, bypassing the in-memory one; `None` on
     /// a miss. For benchmarks of the cached load path.
-    pub fn load_from_disk_cache(&self, name: &str, wasm: &[u8]) -> Result<Option<Arc<Plugin>>, LoadError> {
+    pub fn load_from_disk_cache(
+        &self,
+        name: &str,
+        wasm: &[u8],
+    ) -> Result<Option<Arc<Plugin>>, LoadError> {
         let Some(dir) = &self.config.cache_dir else {
             return Ok(None);
         };
@@ -192,11 +213,22 @@ impl PluginHost {
     fn lock_loaded(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Plugin>>> {
         // A panic while holding this lock cannot leave the map inconsistent
         // (inserts are single calls), so a poisoned lock is still usable.
-        self.loaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn compile_cached(&self, name: &str, wasm: &[u8], sha256: &str) -> Result<Component, LoadError> {
-        let file = self.config.cache_dir.as_ref().map(|dir| cache::path(dir, &self.engine, sha256));
+    fn compile_cached(
+        &self,
+        name: &str,
+        wasm: &[u8],
+        sha256: &str,
+    ) -> Result<Component, LoadError> {
+        let file = self
+            .config
+            .cache_dir
+            .as_ref()
+            .map(|dir| cache::path(dir, &self.engine, sha256));
         if let Some(component) = file.as_deref().and_then(|f| cache::load(&self.engine, f)) {
             return Ok(component);
         }
@@ -210,7 +242,10 @@ impl PluginHost {
     }
 
     fn link(&self, name: &str, sha256: &str, component: &Component) -> Result<Plugin, LoadError> {
-        let instance_pre = self.linker.instantiate_pre(component).map_err(|e| invalid(name, &e))?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| invalid(name, &e))?;
         let pre = PluginPre::new(instance_pre).map_err(|e| invalid(name, &e))?;
         Ok(Plugin {
             name: name.to_string(),
@@ -232,7 +267,9 @@ impl PluginHost {
         .clamp_to(&self.config.max);
         let mut session = self.start(plugin, Arc::new(EmptyInputs), &limits)?;
         let describe = session.bindings.call_describe(&mut session.store);
-        let manifest = describe.map(convert::manifest).map_err(|e| session.classify(plugin, &limits, &e))?;
+        let manifest = describe
+            .map(convert::manifest)
+            .map_err(|e| session.classify(plugin, &limits, &e))?;
         Ok(plugin.manifest.get_or_init(|| manifest).clone())
     }
 
@@ -271,10 +308,23 @@ impl PluginHost {
         }
     }
 
-    fn start(&self, plugin: &Plugin, inputs: Arc<dyn StepInputs>, limits: &Limits) -> Result<Ready, StepError> {
-        let mut store = Store::new(&self.engine, StepState::new(inputs, limits.memory, limits.log_bytes));
+    fn start(
+        &self,
+        plugin: &Plugin,
+        inputs: Arc<dyn StepInputs>,
+        limits: &Limits,
+    ) -> Result<Ready, StepError> {
+        let mut store = Store::new(
+            &self.engine,
+            StepState::new(inputs, limits.memory, limits.log_bytes),
+        );
         store.limiter(|state| &mut state.limiter);
-        let ticks = limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) + 1;
+        let ticks = limits
+            .timeout
+            .as_millis()
+            .div_ceil(EPOCH_TICK.as_millis())
+            .max(1)
+            + 1;
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
         if self.config.fuel {
@@ -310,22 +360,37 @@ pub struct Instance {
 
 impl std::fmt::Debug for Instance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Instance").field("plugin", &self.plugin.name).finish_non_exhaustive()
+        f.debug_struct("Instance")
+            .field("plugin", &self.plugin.name)
+            .finish_non_exhaustive()
     }
 }
 
 impl Instance {
     /// Call `run` again on the same instance, with a fresh time budget.
     pub fn run(&mut self, invocation: Invocation<'_>) -> Result<Vec<Action>, StepError> {
-        let ticks = self.limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) + 1;
-        self.ready.store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        let ticks = self
+            .limits
+            .timeout
+            .as_millis()
+            .div_ceil(EPOCH_TICK.as_millis())
+            .max(1)
+            + 1;
+        self.ready
+            .store
+            .set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         self.ready.call_run(&self.plugin, invocation, &self.limits)
     }
 }
 
 impl PluginHost {
     /// Instantiate `plugin` for repeated calls; see [`Instance`].
-    pub fn instantiate(&self, plugin: &Arc<Plugin>, inputs: Arc<dyn StepInputs>, limits: &Limits) -> Result<Instance, StepError> {
+    pub fn instantiate(
+        &self,
+        plugin: &Arc<Plugin>,
+        inputs: Arc<dyn StepInputs>,
+        limits: &Limits,
+    ) -> Result<Instance, StepError> {
         let limits = limits.clamp_to(&self.config.max);
         Ok(Instance {
             ready: self.start(plugin, inputs, &limits)?,
@@ -343,7 +408,12 @@ struct Ready {
 }
 
 impl Ready {
-    fn call_run(&mut self, plugin: &Plugin, invocation: Invocation<'_>, limits: &Limits) -> Result<Vec<Action>, StepError> {
+    fn call_run(
+        &mut self,
+        plugin: &Plugin,
+        invocation: Invocation<'_>,
+        limits: &Limits,
+    ) -> Result<Vec<Action>, StepError> {
         let wit_invocation = wit::Invocation {
             event: convert::event(invocation.event),
             workflow: invocation.workflow.to_string(),
@@ -389,7 +459,12 @@ impl Ready {
     }
 }
 
-fn classify(plugin: &Plugin, limits: &Limits, state: &StepState, error: &wasmtime::Error) -> StepError {
+fn classify(
+    plugin: &Plugin,
+    limits: &Limits,
+    state: &StepState,
+    error: &wasmtime::Error,
+) -> StepError {
     let name = plugin.name.clone();
     // Checked first: a refused memory growth usually ends in an `unreachable`
     // trap from the guest's allocator, which is not what happened.
@@ -425,7 +500,10 @@ fn classify(plugin: &Plugin, limits: &Limits, state: &StepState, error: &wasmtim
             if let Some(panic) = panic {
                 message = format!("{message} ({panic})");
             }
-            StepError::Trap { plugin: name, message }
+            StepError::Trap {
+                plugin: name,
+                message,
+            }
         }
     }
 }
@@ -459,7 +537,13 @@ fn engine(config: &HostConfig) -> wasmtime::Result<Engine> {
         .total_memories(instances * 4)
         .total_tables(instances * 8)
         .total_stacks(instances)
-        .max_memory_size(config.max.memory);
+        .max_memory_size(config.max.memory)
+        // Reset a freed slot by rewriting only its dirty pages (PAGEMAP_SCAN,
+        // Linux 6.7+) and keep them resident, instead of madvise-ing them away
+        // and taking a page fault per touched page on the next instantiation.
+        .pagemap_scan(Enabled::Auto)
+        .linear_memory_keep_resident(LINEAR_MEMORY_KEEP_RESIDENT)
+        .table_keep_resident(TABLE_KEEP_RESIDENT);
     wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&wasm)
 }

@@ -37,9 +37,7 @@ impl StepState {
         let stderr = MemoryOutputPipe::new(log_limit.max(1024));
         // No preopened directories, no environment, no arguments, no network,
         // no inherited stdio: the plugin sees nothing the host does not pass.
-        let wasi = WasiCtx::builder()
-            .stderr(stderr.clone())
-            .build();
+        let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
         StepState {
             wasi,
             table: ResourceTable::new(),
@@ -69,7 +67,10 @@ impl StepState {
             }
         }
         if self.log_dropped > 0 {
-            log.push_str(&format!("[log truncated: {} bytes dropped]\n", self.log_dropped));
+            log.push_str(&format!(
+                "[log truncated: {} bytes dropped]\n",
+                self.log_dropped
+            ));
         }
         log
     }
@@ -94,7 +95,12 @@ pub struct MemoryLimiter {
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool> {
         if desired > self.limit {
             self.hit = true;
             return Ok(false);
@@ -103,7 +109,12 @@ impl ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool> {
         Ok(desired <= 100_000)
     }
 }
@@ -149,7 +160,12 @@ impl wit_host::Host for StepState {
     }
 
     fn changed_files(&mut self) -> Result<Vec<wit::ChangedFile>> {
-        Ok(self.inputs.changed_files().iter().map(crate::convert::changed_file).collect())
+        Ok(self
+            .inputs
+            .changed_files()
+            .iter()
+            .map(crate::convert::changed_file)
+            .collect())
     }
 
     fn added_lines(&mut self, path: String) -> Result<Vec<wit::AddedLine>> {
@@ -164,18 +180,31 @@ impl wit_host::Host for StepState {
             .collect())
     }
 
-    fn read_file(&mut self, which: wit::Side, path: String) -> Result<Result<Vec<u8>, wit::ReadError>> {
+    fn read_file(
+        &mut self,
+        which: wit::Side,
+        path: String,
+    ) -> Result<Result<Vec<u8>, wit::ReadError>> {
         if let Err(e) = checked_path(&path) {
             return Ok(Err(e));
         }
-        let bytes = self.inputs.read_file(side(which), &path).map_err(read_error);
+        let bytes = self
+            .inputs
+            .read_file(side(which), &path)
+            .map_err(read_error);
         Ok(match bytes {
-            Ok(bytes) if bytes.len() as u64 > READ_FILE_MAX => Err(wit::ReadError::TooLarge(bytes.len() as u64)),
+            Ok(bytes) if bytes.len() as u64 > READ_FILE_MAX => {
+                Err(wit::ReadError::TooLarge(bytes.len() as u64))
+            }
             other => other,
         })
     }
 
-    fn open_blob(&mut self, which: wit::Side, path: String) -> Result<Result<Resource<BlobHandle>, wit::ReadError>> {
+    fn open_blob(
+        &mut self,
+        which: wit::Side,
+        path: String,
+    ) -> Result<Result<Resource<BlobHandle>, wit::ReadError>> {
         if let Err(e) = checked_path(&path) {
             return Ok(Err(e));
         }
@@ -196,7 +225,9 @@ impl wit_host::HostBlob for StepState {
     }
 
     fn read(&mut self, blob: Resource<BlobHandle>, max: u32) -> Result<Vec<u8>> {
-        let max = usize::try_from(max).unwrap_or(usize::MAX).min(BLOB_CHUNK_MAX);
+        let max = usize::try_from(max)
+            .unwrap_or(usize::MAX)
+            .min(BLOB_CHUNK_MAX);
         Ok(self.table.get_mut(&blob)?.0.read(max))
     }
 

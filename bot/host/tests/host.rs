@@ -9,7 +9,10 @@ use andon_core::action::Action;
 use andon_core::change::{AddedLine, ChangedFile, FileStatus, Side};
 use andon_core::event::{Event, EventKind};
 use andon_core::limits::Limits;
-use andon_host::{Blob, BytesBlob, HostConfig, Invocation, Plugin, PluginHost, ReadError, StepError, StepInputs, StepOutcome};
+use andon_host::{
+    Blob, BytesBlob, HostConfig, Invocation, Plugin, PluginHost, ReadError, StepError, StepInputs,
+    StepOutcome,
+};
 use serde_json::json;
 
 /// Inputs with a fixed change, files and kv.
@@ -42,11 +45,15 @@ impl StepInputs for Fixture {
     }
 
     fn open_blob(&self, side: Side, path: &str) -> Result<Box<dyn Blob>, ReadError> {
-        self.read_file(side, path).map(|b| Box::new(BytesBlob::new(b)) as Box<dyn Blob>)
+        self.read_file(side, path)
+            .map(|b| Box::new(BytesBlob::new(b)) as Box<dyn Blob>)
     }
 
     fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
-        self.kv.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
+        self.kv
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
     }
 }
 
@@ -55,7 +62,8 @@ fn host() -> PluginHost {
 }
 
 fn testbed(host: &PluginHost) -> Arc<Plugin> {
-    host.load("testbed", andon_bundle::testing::TESTBED, None).expect("testbed loads")
+    host.load("testbed", andon_bundle::testing::TESTBED, None)
+        .expect("testbed loads")
 }
 
 fn event() -> Event {
@@ -66,17 +74,22 @@ fn event() -> Event {
 }
 
 fn run_mode(host: &PluginHost, mode: &str, inputs: Fixture, limits: &Limits) -> StepOutcome {
-    run_with(host, json!({ "mode": mode }), inputs, limits)
+    run_with(host, &json!({ "mode": mode }), inputs, limits)
 }
 
-fn run_with(host: &PluginHost, config: serde_json::Value, inputs: Fixture, limits: &Limits) -> StepOutcome {
+fn run_with(
+    host: &PluginHost,
+    config: &serde_json::Value,
+    inputs: Fixture,
+    limits: &Limits,
+) -> StepOutcome {
     let plugin = testbed(host);
     let event = event();
     let invocation = Invocation {
         event: &event,
         workflow: "test",
         step_id: "step",
-        config: &config,
+        config,
     };
     host.run_step(&plugin, invocation, Arc::new(inputs), limits)
 }
@@ -136,10 +149,20 @@ fn an_infinite_loop_times_out() {
         ..Limits::DEFAULT
     };
     let outcome = run_mode(&host, "loop", Fixture::default(), &limits);
-    assert!(outcome.duration < Duration::from_secs(5), "took {:?}", outcome.duration);
+    assert!(
+        outcome.duration < Duration::from_secs(5),
+        "took {:?}",
+        outcome.duration
+    );
     let error = error(outcome);
-    assert!(matches!(&error, StepError::Timeout { plugin, .. } if plugin == "testbed"), "{error:?}");
-    assert!(error.to_string().contains("time limit of 100 ms"), "{error}");
+    assert!(
+        matches!(&error, StepError::Timeout { plugin, .. } if plugin == "testbed"),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("time limit of 100 ms"),
+        "{error}"
+    );
     still_serves(&host);
 }
 
@@ -151,9 +174,16 @@ fn a_memory_bomb_is_out_of_memory() {
         ..Limits::DEFAULT
     };
     let outcome = run_mode(&host, "memory", Fixture::default(), &limits);
-    assert!(outcome.memory_peak <= 32 << 20, "peak {}", outcome.memory_peak);
+    assert!(
+        outcome.memory_peak <= 32 << 20,
+        "peak {}",
+        outcome.memory_peak
+    );
     let error = error(outcome);
-    assert!(matches!(error, StepError::OutOfMemory { limit, .. } if limit == 32 << 20), "{error:?}");
+    assert!(
+        matches!(error, StepError::OutOfMemory { limit, .. } if limit == 32 << 20),
+        "{error:?}"
+    );
     still_serves(&host);
 }
 
@@ -161,17 +191,32 @@ fn a_memory_bomb_is_out_of_memory() {
 fn a_panic_is_a_trap_with_the_message_from_stderr() {
     let host = host();
     let outcome = run_mode(&host, "trap", Fixture::default(), &Limits::DEFAULT);
-    assert!(outcome.log.contains("deliberate panic"), "log: {}", outcome.log);
+    assert!(
+        outcome.log.contains("deliberate panic"),
+        "log: {}",
+        outcome.log
+    );
     let error = error(outcome);
-    assert!(matches!(&error, StepError::Trap { message, .. } if message.contains("deliberate panic")), "{error:?}");
+    assert!(
+        matches!(&error, StepError::Trap { message, .. } if message.contains("deliberate panic")),
+        "{error:?}"
+    );
     still_serves(&host);
 }
 
 #[test]
 fn an_unreachable_instruction_is_a_trap() {
     let host = host();
-    let error = error(run_mode(&host, "unreachable", Fixture::default(), &Limits::DEFAULT));
-    assert!(matches!(&error, StepError::Trap { message, .. } if message.contains("unreachable")), "{error:?}");
+    let error = error(run_mode(
+        &host,
+        "unreachable",
+        Fixture::default(),
+        &Limits::DEFAULT,
+    ));
+    assert!(
+        matches!(&error, StepError::Trap { message, .. } if message.contains("unreachable")),
+        "{error:?}"
+    );
     still_serves(&host);
 }
 
@@ -182,9 +227,17 @@ fn an_oversized_output_is_refused() {
         output_bytes: 1 << 20,
         ..Limits::DEFAULT
     };
-    let outcome = run_with(&host, json!({ "mode": "big-output", "bytes": 2 << 20 }), Fixture::default(), &limits);
+    let outcome = run_with(
+        &host,
+        &json!({ "mode": "big-output", "bytes": 2 << 20 }),
+        Fixture::default(),
+        &limits,
+    );
     let error = error(outcome);
-    assert!(matches!(error, StepError::OutputTooLarge { size, limit, .. } if size == 2 << 20 && limit == 1 << 20), "{error:?}");
+    assert!(
+        matches!(error, StepError::OutputTooLarge { size, limit, .. } if size == 2 << 20 && limit == 1 << 20),
+        "{error:?}"
+    );
     still_serves(&host);
 }
 
@@ -208,18 +261,39 @@ fn files_and_blobs_are_read_at_the_head() {
         head_files: vec![("data/x.bin", big)],
         ..Fixture::default()
     };
-    let body = comment(&run_with(&host, json!({ "mode": "read", "path": "data/x.bin" }), inputs, &Limits::DEFAULT));
+    let body = comment(&run_with(
+        &host,
+        &json!({ "mode": "read", "path": "data/x.bin" }),
+        inputs,
+        &Limits::DEFAULT,
+    ));
     assert!(body.contains("200000"), "{body}");
 }
 
 #[test]
 fn plugin_errors_are_not_traps() {
     let host = host();
-    let error = error(run_mode(&host, "error", Fixture::default(), &Limits::DEFAULT));
-    assert!(matches!(&error, StepError::Failed { message, .. } if message.contains("deliberate")), "{error:?}");
+    let error = error(run_mode(
+        &host,
+        "error",
+        Fixture::default(),
+        &Limits::DEFAULT,
+    ));
+    assert!(
+        matches!(&error, StepError::Failed { message, .. } if message.contains("deliberate")),
+        "{error:?}"
+    );
     assert!(error.is_plugin_error());
-    let error = self::error(run_mode(&host, "bad-config", Fixture::default(), &Limits::DEFAULT));
-    assert!(matches!(error, StepError::InvalidConfig { .. }), "{error:?}");
+    let error = self::error(run_mode(
+        &host,
+        "bad-config",
+        Fixture::default(),
+        &Limits::DEFAULT,
+    ));
+    assert!(
+        matches!(error, StepError::InvalidConfig { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -231,7 +305,11 @@ fn logs_are_truncated_not_trapped() {
     };
     let outcome = run_mode(&host, "log-flood", Fixture::default(), &limits);
     assert!(outcome.result.is_ok(), "{:?}", outcome.result);
-    assert!(outcome.log.len() < 4096 + 200, "log is {} bytes", outcome.log.len());
+    assert!(
+        outcome.log.len() < 4096 + 200,
+        "log is {} bytes",
+        outcome.log.len()
+    );
     assert!(outcome.log.contains("[log truncated:"), "{}", outcome.log);
 }
 
@@ -242,7 +320,9 @@ fn kv_reads_come_from_the_plugins_namespace() {
         kv: vec![("counter", b"41".to_vec())],
         ..Fixture::default()
     };
-    let actions = run_mode(&host, "kv", inputs, &Limits::DEFAULT).result.expect("kv runs");
+    let actions = run_mode(&host, "kv", inputs, &Limits::DEFAULT)
+        .result
+        .expect("kv runs");
     assert!(actions.contains(&Action::KvSet {
         key: "counter".into(),
         value: andon_core::action::KvValue(b"42".to_vec()),
@@ -252,9 +332,19 @@ fn kv_reads_come_from_the_plugins_namespace() {
 #[test]
 fn every_action_kind_converts() {
     let host = host();
-    let actions = run_mode(&host, "all-actions", Fixture::default(), &Limits::DEFAULT).result.expect("runs");
+    let actions = run_mode(&host, "all-actions", Fixture::default(), &Limits::DEFAULT)
+        .result
+        .expect("runs");
     let kinds: Vec<&str> = actions.iter().map(Action::kind).collect();
-    for kind in ["comment", "add-label", "remove-label", "check-run", "artifact", "kv-set", "fail"] {
+    for kind in [
+        "comment",
+        "add-label",
+        "remove-label",
+        "check-run",
+        "artifact",
+        "kv-set",
+        "fail",
+    ] {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
     }
 }
@@ -267,13 +357,20 @@ fn fuel_is_metered_when_enabled() {
     })
     .expect("host starts");
     let outcome = run_mode(&host, "echo", Fixture::default(), &Limits::DEFAULT);
-    assert!(outcome.fuel_used.is_some_and(|f| f > 0), "{:?}", outcome.fuel_used);
+    assert!(
+        outcome.fuel_used.is_some_and(|f| f > 0),
+        "{:?}",
+        outcome.fuel_used
+    );
     let limits = Limits {
         fuel: Some(10_000),
         ..Limits::DEFAULT
     };
     let error = error(run_mode(&host, "loop", Fixture::default(), &limits));
-    assert!(matches!(error, StepError::OutOfFuel { limit: 10_000, .. }), "{error:?}");
+    assert!(
+        matches!(error, StepError::OutOfFuel { limit: 10_000, .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -285,7 +382,9 @@ fn compiled_plugins_are_cached_on_disk_and_pins_are_checked() {
     };
     let first = PluginHost::new(config.clone()).expect("host starts");
     let plugin = testbed(&first);
-    let entries = std::fs::read_dir(dir.path()).expect("cache dir exists").count();
+    let entries = std::fs::read_dir(dir.path())
+        .expect("cache dir exists")
+        .count();
     assert_eq!(entries, 1, "one compiled entry");
     let second = PluginHost::new(config).expect("host starts");
     let cached = second
@@ -296,14 +395,29 @@ fn compiled_plugins_are_cached_on_disk_and_pins_are_checked() {
     still_serves(&second);
 
     let wrong = "0".repeat(64);
-    let error = first.load("testbed", andon_bundle::testing::TESTBED, Some(&wrong)).expect_err("pin mismatch");
+    let error = first
+        .load("testbed", andon_bundle::testing::TESTBED, Some(&wrong))
+        .expect_err("pin mismatch");
     assert!(error.to_string().contains("pins"), "{error}");
-    assert!(first.load("testbed", andon_bundle::testing::TESTBED, Some(plugin.sha256())).is_ok());
+    assert!(
+        first
+            .load(
+                "testbed",
+                andon_bundle::testing::TESTBED,
+                Some(plugin.sha256())
+            )
+            .is_ok()
+    );
 }
 
 #[test]
 fn garbage_is_not_a_plugin() {
     let host = host();
-    let error = host.load("junk", b"\0asm not really", None).expect_err("invalid");
-    assert!(error.to_string().contains("not a valid andon component"), "{error}");
+    let error = host
+        .load("junk", b"\0asm not really", None)
+        .expect_err("invalid");
+    assert!(
+        error.to_string().contains("not a valid andon component"),
+        "{error}"
+    );
 }

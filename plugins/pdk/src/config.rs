@@ -16,6 +16,10 @@ pub fn config<T: DeserializeOwned + Default>(inv: &Invocation) -> Result<T, Plug
 /// [`config`] over the raw JSON text, for tests and for plugins that keep the
 /// invocation apart from their logic.
 pub fn parse_config<T: DeserializeOwned + Default>(json: &str) -> Result<T, PluginError> {
+    // The host sends `{}` for a step without `with:`: skip the JSON parser.
+    if matches!(json.trim(), "" | "{}" | "null") {
+        return Ok(T::default());
+    }
     let value: serde_json::Value = if json.trim().is_empty() {
         serde_json::Value::Null
     } else {
