@@ -86,7 +86,26 @@ pub fn entropy(s: &str) -> f64 {
 pub fn looks_secret(value: &str) -> bool {
     let reference =
         value.starts_with(['$', '{', '<', '%']) || value.to_ascii_lowercase().contains("env");
-    !reference && entropy(value) >= MIN_ENTROPY
+    !reference && !looks_like_code(value) && entropy(value) >= MIN_ENTROPY
+}
+
+/// Whether an assigned value is code rather than a literal: a call, an
+/// index, Markdown backticks, or a path of identifiers
+/// (`token.to_string()`, `self.config.token`, `settings::API_TOKEN`).
+/// Scanning source code, these are far more common than secrets, and a
+/// secret scanner that cries wolf gets switched off.
+fn looks_like_code(value: &str) -> bool {
+    if value.contains(['(', ')', '`', '[', ']']) {
+        return true;
+    }
+    let segments: Vec<&str> = value.split(['.', ':']).filter(|s| !s.is_empty()).collect();
+    segments.len() > 1
+        && segments.iter().all(|segment| {
+            segment.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
 }
 
 /// The only form in which a secret leaves the plugin: its first four
@@ -125,6 +144,30 @@ mod tests {
             assert!(!looks_secret(value), "{value}");
         }
         assert!(looks_secret("Kq7pX2mZ9wLr4tVb"));
+    }
+
+    #[test]
+    fn code_is_not_a_secret() {
+        for value in [
+            "token.to_string().into()",
+            "input.trim_end()",
+            "`/`secret=`",
+            "self.config.api_token",
+            "settings::API_TOKEN",
+            "tokens[index]",
+        ] {
+            assert!(!looks_secret(value), "{value}");
+        }
+        for value in [
+            "Kq7pX2mZ9wLr4tVb",
+            "dGhpc2lzYXNlY3JldDEyMzQ1Njc4OQ==",
+            "a8Fq2-Zx91kLm/Q",
+        ] {
+            assert!(looks_secret(value), "{value}");
+        }
+        // The price: a literal made of dot-separated identifiers reads as
+        // code. The specific rules (AWS, GitHub, Slack, keys) still apply.
+        assert!(!looks_secret("a8Fq2.Zx91kLm"));
     }
 
     #[test]
