@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use andon_core::change::{AddedLine, ChangedFile, FileStatus, Side};
+use andon_core::change::{ChangedFile, FileStatus};
 use andon_core::event::{Event, EventKind};
 use andon_core::limits::Limits;
-use andon_host::{Blob, EmptyInputs, HostConfig, Invocation, PluginHost, ReadError, StepInputs};
+use andon_host::{EmptyInputs, HostConfig, Invocation, PluginHost, StepInputs};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 
@@ -18,18 +18,6 @@ struct Change(Vec<ChangedFile>);
 impl StepInputs for Change {
     fn changed_files(&self) -> &[ChangedFile] {
         &self.0
-    }
-    fn added_lines(&self, _path: &str) -> &[AddedLine] {
-        &[]
-    }
-    fn read_file(&self, _side: Side, _path: &str) -> Result<Vec<u8>, ReadError> {
-        Err(ReadError::NotFound)
-    }
-    fn open_blob(&self, _side: Side, _path: &str) -> Result<Box<dyn Blob>, ReadError> {
-        Err(ReadError::NotFound)
-    }
-    fn kv_get(&self, _key: &str) -> Option<Vec<u8>> {
-        None
     }
 }
 

@@ -21,22 +21,9 @@ pub trait Blob: Send {
 }
 
 /// The inputs of one step, all read-only and scoped to the event's
-/// repository and the plugin's kv namespace.
+/// repository and the plugin's kv namespace. Every method defaults to
+/// "nothing there", so an implementation grants only what it provides.
 pub trait StepInputs: Send + Sync {
-    fn changed_files(&self) -> &[ChangedFile];
-    fn added_lines(&self, path: &str) -> &[AddedLine];
-    /// A whole file. `path` has been checked by the host already.
-    fn read_file(&self, side: Side, path: &str) -> Result<Vec<u8>, ReadError>;
-    fn open_blob(&self, side: Side, path: &str) -> Result<Box<dyn Blob>, ReadError>;
-    /// A value from this plugin's own namespace.
-    fn kv_get(&self, key: &str) -> Option<Vec<u8>>;
-}
-
-/// No changes, no files, no kv: for `describe` and for benchmarks.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct EmptyInputs;
-
-impl StepInputs for EmptyInputs {
     fn changed_files(&self) -> &[ChangedFile] {
         &[]
     }
@@ -45,6 +32,7 @@ impl StepInputs for EmptyInputs {
         &[]
     }
 
+    /// A whole file. `path` has been checked by the host already.
     fn read_file(&self, _side: Side, _path: &str) -> Result<Vec<u8>, ReadError> {
         Err(ReadError::NotFound)
     }
@@ -53,10 +41,17 @@ impl StepInputs for EmptyInputs {
         Err(ReadError::NotFound)
     }
 
+    /// A value from this plugin's own namespace.
     fn kv_get(&self, _key: &str) -> Option<Vec<u8>> {
         None
     }
 }
+
+/// No changes, no files, no kv: for `describe` and for benchmarks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EmptyInputs;
+
+impl StepInputs for EmptyInputs {}
 
 /// An in-memory blob, for inputs that already hold the bytes.
 pub struct BytesBlob {
