@@ -242,3 +242,25 @@ fn an_unknown_revision_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert_contains(&stderr(&out), &["no-such-branch"]);
 }
+
+#[test]
+fn wasm_paths_resolve_from_the_work_tree_root_when_repo_is_a_subdirectory() {
+    let repo = small_change();
+    repo.write("sub/keep.txt", "x\n");
+    let wf = testbed_workflow(
+        &repo,
+        &format!(
+            "  - uses: ./plugins/testbed.wasm\n    sha256: {}\n    with: {{ mode: noop }}\n",
+            testbed_sha()
+        ),
+    );
+    let sub = repo.path().join("sub");
+    let out = repo.andon(&[
+        "run",
+        "--repo",
+        sub.to_str().expect("utf-8"),
+        "--workflow",
+        wf.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -177,9 +177,16 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         .with_context(|| format!("cannot read workflow {}", args.workflow.display()))?;
     let file = args.workflow.display().to_string();
     let parsed = workflow::parse(&file, &text);
+    let repo = Arc::new(
+        Repo::open(&args.repo)
+            .with_context(|| format!("cannot open repository {}", args.repo.display()))?,
+    );
+    // `.wasm` paths are relative to the work tree's root, wherever inside
+    // the repository `--repo` points.
+    let root = repo.work_dir().unwrap_or_else(|| args.repo.clone());
     let mut diagnostics = parsed.diagnostics;
     if let Some(wf) = &parsed.workflow {
-        diagnostics.extend(check_plugins(wf, &args.repo));
+        diagnostics.extend(check_plugins(wf, &root));
     }
     print_diagnostics(&diagnostics);
     let Some(wf) = parsed
@@ -189,11 +196,6 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         bail!("{file} has errors; nothing was run");
     };
 
-    let repo = Arc::new(
-        Repo::open(&args.repo)
-            .with_context(|| format!("cannot open repository {}", args.repo.display()))?,
-    );
-    let root = args.repo.clone();
     let head = repo.resolve(&args.head)?;
     let base = match (&args.base, args.event) {
         (Some(rev), _) => Some(repo.resolve(rev)?),

@@ -41,24 +41,31 @@ pub enum Side {
     Head,
 }
 
-/// Check that `path` stays inside the repository: relative, `/`-separated,
-/// with no `..`, `.` or empty components. Plugins name files with it, so it
-/// is checked before any lookup.
-pub fn validate_repo_path(path: &str) -> Result<(), String> {
+/// Check that `path` stays inside the repository: a plain `/`-separated
+/// path relative to the root, not empty, not absolute, with no `.`, `..` or
+/// empty components, no backslashes and no NUL bytes. Plugins name files
+/// with it, so it is checked before any lookup; the reason says what is
+/// wrong.
+pub fn validate_repo_path(path: &str) -> Result<(), &'static str> {
     if path.is_empty() {
-        return Err("the path is empty".into());
+        return Err("path is empty");
     }
     if path.starts_with('/') {
-        return Err("absolute paths are not allowed".into());
+        return Err("path is absolute");
     }
-    if path.contains('\\') || path.contains('\0') {
-        return Err("backslashes and NUL bytes are not allowed".into());
+    if path.contains('\\') {
+        return Err("path contains a backslash");
     }
-    if path
-        .split('/')
-        .any(|part| part.is_empty() || part == "." || part == "..")
-    {
-        return Err("`..`, `.` and empty components are not allowed".into());
+    if path.contains('\0') {
+        return Err("path contains a NUL byte");
+    }
+    for component in path.split('/') {
+        match component {
+            "" => return Err("path has an empty component"),
+            "." => return Err("path has a `.` component"),
+            ".." => return Err("path has a `..` component"),
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -46,6 +46,13 @@ impl Repo {
         self.name.clone()
     }
 
+    /// The root of the work tree, or `None` for a bare repository. Paths a
+    /// workflow names (a `.wasm` plugin) are relative to it, whatever folder
+    /// inside the repository the user pointed at.
+    pub fn work_dir(&self) -> Option<std::path::PathBuf> {
+        self.inner.work_dir().map(Path::to_path_buf)
+    }
+
     /// The full hex id of the commit that `rev` names, peeling tags.
     pub fn resolve(&self, rev: &str) -> Result<String, GitError> {
         let repo = self.local();

@@ -319,13 +319,7 @@ impl PluginHost {
             StepState::new(inputs, limits.memory, limits.log_bytes),
         );
         store.limiter(|state| &mut state.limiter);
-        let ticks = limits
-            .timeout
-            .as_millis()
-            .div_ceil(EPOCH_TICK.as_millis())
-            .max(1)
-            + 1;
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.set_epoch_deadline(epoch_ticks(limits));
         store.epoch_deadline_trap();
         if self.config.fuel {
             store
@@ -369,16 +363,9 @@ impl std::fmt::Debug for Instance {
 impl Instance {
     /// Call `run` again on the same instance, with a fresh time budget.
     pub fn run(&mut self, invocation: Invocation<'_>) -> Result<Vec<Action>, StepError> {
-        let ticks = self
-            .limits
-            .timeout
-            .as_millis()
-            .div_ceil(EPOCH_TICK.as_millis())
-            .max(1)
-            + 1;
         self.ready
             .store
-            .set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+            .set_epoch_deadline(epoch_ticks(&self.limits));
         self.ready.call_run(&self.plugin, invocation, &self.limits)
     }
 }
@@ -546,6 +533,18 @@ fn engine(config: &HostConfig) -> wasmtime::Result<Engine> {
         .table_keep_resident(TABLE_KEEP_RESIDENT);
     wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&wasm)
+}
+
+/// Epoch ticks for a step's wall time: rounded up, plus one because the
+/// first tick may come at once.
+fn epoch_ticks(limits: &Limits) -> u64 {
+    let ticks = limits
+        .timeout
+        .as_millis()
+        .div_ceil(EPOCH_TICK.as_millis())
+        .max(1)
+        + 1;
+    u64::try_from(ticks).unwrap_or(u64::MAX)
 }
 
 fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) -> std::io::Result<()> {
