@@ -209,17 +209,6 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
     };
     let event = local_event(args, repo.name(), base.clone(), head.clone());
 
-    let data_dir = data_dir(data_dir_flag);
-    let store = open_store(&data_dir)?;
-    let host = PluginHost::new(HostConfig {
-        cache_dir: Some(data_dir.join("plugins")),
-        ..HostConfig::default()
-    })?;
-    let pipeline = Pipeline {
-        host: Arc::new(host),
-        store: store.clone(),
-    };
-
     let workflows = [wf];
     let paths: Vec<&str> = change.paths().collect();
     let plan = plan::plan(&event, &paths, &workflows, &Limits::DEFAULT, &Limits::MAX);
@@ -237,6 +226,17 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
             Format::Text => println!("skipped: {reason}"),
         }
         return Ok(ExitCode::SUCCESS);
+    };
+    // Only now that something will run: the store and the engine.
+    let data_dir = data_dir(data_dir_flag);
+    let store = open_store(&data_dir)?;
+    let host = PluginHost::new(HostConfig {
+        cache_dir: Some(data_dir.join("plugins")),
+        ..HostConfig::default()
+    })?;
+    let pipeline = Pipeline {
+        host: Arc::new(host),
+        store: store.clone(),
     };
     let inputs = Arc::new(RunInputs {
         repo,
