@@ -8,6 +8,7 @@
 pub mod action;
 pub mod change;
 pub mod diagnostic;
+pub mod effect;
 pub mod event;
 pub mod glob;
 pub mod limits;
