@@ -28,6 +28,20 @@ pub enum StoreError {
     InvalidDigest { digest: String },
     #[error("the store is not empty; import into a fresh data directory")]
     NotEmpty,
+    /// The delivery is no longer pending: another worker (or an earlier
+    /// attempt of this one) has already processed or finished it, and
+    /// nothing was changed.
+    #[error("delivery {seq} was already processed")]
+    AlreadyProcessed { seq: u64 },
+    /// The outbox item is no longer pending; nothing was changed.
+    #[error("outbox item {seq} is already finished")]
+    EffectAlreadyFinished { seq: u64 },
+    #[error("no {what} {seq} in the store")]
+    NotFound { what: &'static str, seq: u64 },
+    /// The caller asked for something the store cannot do, such as
+    /// accepting a delivery without an id; a bug in the caller.
+    #[error("invalid store request: {what}")]
+    InvalidRequest { what: String },
     #[error("store io: {0}")]
     Io(String),
     /// sled reported a misuse or a bug of its own.
@@ -50,12 +64,20 @@ impl StoreError {
             | StoreError::InvalidNamespace { .. }
             | StoreError::InvalidDigest { .. }
             | StoreError::NotEmpty
+            | StoreError::AlreadyProcessed { .. }
+            | StoreError::EffectAlreadyFinished { .. }
+            | StoreError::NotFound { .. }
+            | StoreError::InvalidRequest { .. }
             | StoreError::Backend(_) => false,
         }
     }
 
     pub(crate) fn corrupt(what: impl Into<String>) -> StoreError {
         StoreError::Corrupt { what: what.into() }
+    }
+
+    pub(crate) fn invalid(what: impl Into<String>) -> StoreError {
+        StoreError::InvalidRequest { what: what.into() }
     }
 
     /// Not a `From` impl: that would put a sled type in the public API.

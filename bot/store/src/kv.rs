@@ -1,5 +1,7 @@
 //! The `kv` tree: plugin state, keyed by namespace, a NUL byte, then key.
 
+use sled::transaction::{ConflictableTransactionResult, TransactionalTree};
+
 use crate::error::StoreError;
 use crate::store::Store;
 
@@ -30,6 +32,29 @@ impl KvStore for Store {
             .map_err(StoreError::from_sled)?;
         Ok(())
     }
+}
+
+/// A kv write as a tree entry: the key from [`entry_key`] and the value.
+pub(crate) type Entry<'a> = (Vec<u8>, &'a [u8]);
+
+/// The tree entries for a run's kv writes, checked before a transaction
+/// starts so that a refused write costs nothing.
+pub(crate) fn entries(writes: &[(String, String, Vec<u8>)]) -> Result<Vec<Entry<'_>>, StoreError> {
+    writes
+        .iter()
+        .map(|(namespace, key, value)| Ok((entry_key(namespace, key)?, value.as_slice())))
+        .collect()
+}
+
+/// Write `entries` (from [`entries`]) inside a transaction.
+pub(crate) fn write_all(
+    kv: &TransactionalTree,
+    entries: &[Entry<'_>],
+) -> ConflictableTransactionResult<(), StoreError> {
+    for (key, value) in entries {
+        kv.insert(key.as_slice(), *value)?;
+    }
+    Ok(())
 }
 
 /// The tree key for `namespace` and `key`. A NUL in the namespace would make

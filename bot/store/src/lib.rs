@@ -1,27 +1,44 @@
-//! andon's durable state: run history, plugin kv, content-addressed
-//! artifacts and the schema that holds them, behind narrow traits.
+//! andon's durable state: the webhook inbox, run history, the outbox of
+//! effects, plugin kv, content-addressed artifacts and the schema that holds
+//! them, behind narrow traits.
 //!
-//! The pipeline depends on [`RunStore`], [`KvStore`] and [`ArtifactStore`],
-//! not on sled: [`Store`] is the embedded sled backend, and a PostgreSQL
-//! backend can implement the same traits to serve several replicas. No sled
-//! type appears in this crate's public API.
+//! The pipeline depends on [`InboxStore`], [`RunStore`], [`OutboxStore`],
+//! [`KvStore`] and [`ArtifactStore`], not on sled: [`Store`] is the embedded
+//! sled backend, and a PostgreSQL backend can implement the same traits to
+//! serve several replicas. No sled type appears in this crate's public API.
 //!
 //! Each sled tree has one module that owns its key layout:
-//! `meta` (schema version, run id counter), `runs` (run records and their
-//! summary index), `kv` and `artifacts`. `transfer` exports and imports
-//! every tree as JSON Lines.
+//! `meta` (schema version and counters), `inbox` (deliveries, their bodies,
+//! the delivery id index and the pending index), `runs` (run records and
+//! their summary index), `outbox` (effects, the idempotency key index, the
+//! pending index and the run index), `kv` and `artifacts`. `codec` holds the
+//! encodings they share, `group_commit` lets concurrent flushes share one
+//! disk flush, and `transfer` exports and imports every tree as JSON Lines.
+//!
+//! Every state change that must be atomic is one sled transaction; writes
+//! are durable once [`Store::flush`] (or [`InboxStore::sync`]) returns, and
+//! every operation documented as durable calls it before returning.
 
 mod artifacts;
+mod codec;
 mod error;
+mod group_commit;
+mod inbox;
 mod kv;
 mod meta;
+mod outbox;
 mod runs;
 mod store;
 mod transfer;
 
 pub use artifacts::ArtifactStore;
 pub use error::StoreError;
+pub use inbox::{
+    Accepted, DeliveryQuery, DeliveryRecord, DeliveryState, DeliveryStateKind, InboxStore,
+    NewDelivery,
+};
 pub use kv::KvStore;
 pub use meta::SCHEMA_VERSION;
+pub use outbox::{OutboxItem, OutboxState, OutboxStore};
 pub use runs::{RunQuery, RunStore, RunSummary};
 pub use store::Store;

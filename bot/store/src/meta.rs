@@ -1,21 +1,21 @@
-//! The `meta` tree: the schema version, its migrations, and the run id
-//! counter.
+//! The `meta` tree: the schema version, its migrations, and the counters
+//! that number runs, deliveries and outbox items.
 //!
 //! Numbers are stored as big-endian `u64`.
 
 use sled::transaction::{ConflictableTransactionResult, TransactionalTree, abort};
 
+use crate::codec::{decode_u64, in_tx};
 use crate::error::StoreError;
 use crate::store::Store;
 
 pub(crate) const TREE: &str = "meta";
 const SCHEMA_VERSION_KEY: &str = "schema_version";
-const LAST_RUN_ID_KEY: &str = "last_run_id";
 
 /// One step of the schema: `MIGRATIONS[n]` turns version `n` into `n + 1`.
 type Migration = fn(&Store) -> Result<(), StoreError>;
 
-const MIGRATIONS: [Migration; 1] = [v0_to_v1];
+const MIGRATIONS: [Migration; 2] = [v0_to_v1, v1_to_v2];
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -23,6 +23,14 @@ pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
 /// Version 0 is the layout before the version key existed, identical to
 /// version 1: nothing to move. Kept so the migration path is exercised.
 fn v0_to_v1(_store: &Store) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// Version 2 adds the inbox and outbox trees, which opening the store
+/// creates empty: nothing to move. The version still changes so that an
+/// older andon refuses this store instead of exporting it without its
+/// inbox and outbox.
+fn v1_to_v2(_store: &Store) -> Result<(), StoreError> {
     Ok(())
 }
 
@@ -82,27 +90,39 @@ pub(crate) fn is_fresh(meta: &sled::Tree) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-/// Take the next run id inside a transaction, so that the id is spent only
-/// if the run is written: ids start at 1 and are never reused.
-pub(crate) fn allocate_run_id(
-    meta: &TransactionalTree,
-) -> ConflictableTransactionResult<u64, StoreError> {
-    let last = match meta.get(LAST_RUN_ID_KEY)? {
-        None => 0,
-        Some(bytes) => match decode_u64(&bytes, LAST_RUN_ID_KEY) {
-            Ok(last) => last,
-            Err(error) => return abort(error),
-        },
-    };
-    let Some(id) = last.checked_add(1) else {
-        return abort(StoreError::corrupt("run id counter is at its maximum"));
-    };
-    meta.insert(LAST_RUN_ID_KEY, &id.to_be_bytes()[..])?;
-    Ok(id)
+/// A number sequence kept in `meta`: numbers start at 1 and are never
+/// reused, also after an export and import.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counter {
+    RunId,
+    DeliverySeq,
+    OutboxSeq,
 }
 
-fn decode_u64(bytes: &[u8], what: &str) -> Result<u64, StoreError> {
-    <[u8; 8]>::try_from(bytes)
-        .map(u64::from_be_bytes)
-        .map_err(|_| StoreError::corrupt(format!("{what} is {} bytes, not 8", bytes.len())))
+impl Counter {
+    fn key(self) -> &'static str {
+        match self {
+            Counter::RunId => "last_run_id",
+            Counter::DeliverySeq => "last_delivery_seq",
+            Counter::OutboxSeq => "last_outbox_seq",
+        }
+    }
+}
+
+/// Take the next number of `counter` inside a transaction, so that it is
+/// spent only if what it numbers is written.
+pub(crate) fn allocate(
+    meta: &TransactionalTree,
+    counter: Counter,
+) -> ConflictableTransactionResult<u64, StoreError> {
+    let key = counter.key();
+    let last = match meta.get(key)? {
+        None => 0,
+        Some(bytes) => in_tx(decode_u64(&bytes, key))?,
+    };
+    let Some(next) = last.checked_add(1) else {
+        return abort(StoreError::corrupt(format!("{key} is at its maximum")));
+    };
+    meta.insert(key, &next.to_be_bytes()[..])?;
+    Ok(next)
 }

@@ -9,11 +9,12 @@ use andon_core::EventKind;
 use andon_core::run::{RunRecord, Status};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionResult, abort};
+use sled::transaction::{ConflictableTransactionResult, TransactionalTree};
 
+use crate::codec::{decode, encode, key_u64, newest_first};
 use crate::error::StoreError;
 use crate::kv;
-use crate::meta;
+use crate::meta::{self, Counter};
 use crate::store::Store;
 
 pub(crate) const TREE: &str = "runs";
@@ -118,24 +119,12 @@ impl RunStore for Store {
         run: &mut RunRecord,
         kv_writes: &[(String, String, Vec<u8>)],
     ) -> Result<u64, StoreError> {
-        let kv_entries = kv_writes
-            .iter()
-            .map(|(namespace, key, value)| Ok((kv::entry_key(namespace, key)?, value.as_slice())))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let kv_entries = kv::entries(kv_writes)?;
         let trees = (&self.meta, &self.runs, &self.run_index, &self.kv);
         let id = trees
             .transaction(|(meta, runs, index, kv)| {
-                for (key, value) in &kv_entries {
-                    kv.insert(key.as_slice(), *value)?;
-                }
-                let id = meta::allocate_run_id(meta)?;
-                // sled may rerun this closure on conflict, so the record is
-                // built here rather than by mutating `run` up front.
-                let record = RunRecord { id, ..run.clone() };
-                let key = id.to_be_bytes();
-                runs.insert(&key[..], encode(&record)?)?;
-                index.insert(&key[..], encode(&RunSummary::from(&record))?)?;
-                Ok(id)
+                kv::write_all(kv, &kv_entries)?;
+                insert(meta, &RunTrees { runs, index }, run)
             })
             .map_err(StoreError::from_transaction)?;
         run.id = id;
@@ -152,17 +141,13 @@ impl RunStore for Store {
     }
 
     fn runs(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
-        let entries = match query.before {
-            Some(before) => self.run_index.range(..before.to_be_bytes()),
-            None => self.run_index.iter(),
-        };
         let mut found = Vec::new();
-        for entry in entries.rev() {
+        for entry in newest_first(&self.run_index, query.before) {
             if found.len() >= query.limit {
                 break;
             }
             let (key, bytes) = entry.map_err(StoreError::from_sled)?;
-            let summary: RunSummary = decode(&bytes, "run summary", id_of(&key)?)?;
+            let summary: RunSummary = decode(&bytes, "run summary", key_u64(&key, "run")?)?;
             if query.matches(&summary) {
                 found.push(summary);
             }
@@ -171,25 +156,28 @@ impl RunStore for Store {
     }
 }
 
-fn encode<T: Serialize>(value: &T) -> ConflictableTransactionResult<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).or_else(|error| {
-        abort(StoreError::Backend(format!(
-            "cannot serialize a run: {error}"
-        )))
-    })
+/// The run trees inside a transaction.
+pub(crate) struct RunTrees<'a> {
+    pub(crate) runs: &'a TransactionalTree,
+    pub(crate) index: &'a TransactionalTree,
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(
-    bytes: &[u8],
-    what: &str,
-    id: u64,
-) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes)
-        .map_err(|error| StoreError::corrupt(format!("{what} {id}: {error}")))
-}
-
-fn id_of(key: &[u8]) -> Result<u64, StoreError> {
-    <[u8; 8]>::try_from(key)
-        .map(u64::from_be_bytes)
-        .map_err(|_| StoreError::corrupt(format!("run key {} is not 8 bytes", hex::encode(key))))
+/// Write `run` under the next run id, inside a transaction that also holds
+/// `meta`, and return the id.
+pub(crate) fn insert(
+    meta: &TransactionalTree,
+    trees: &RunTrees<'_>,
+    run: &RunRecord,
+) -> ConflictableTransactionResult<u64, StoreError> {
+    let id = meta::allocate(meta, Counter::RunId)?;
+    // sled may rerun a transaction on conflict, so the record is built here
+    // rather than by mutating the caller's run up front.
+    let record = RunRecord { id, ..run.clone() };
+    let key = id.to_be_bytes();
+    trees.runs.insert(&key[..], encode(&record, "a run")?)?;
+    trees.index.insert(
+        &key[..],
+        encode(&RunSummary::from(&record), "a run summary")?,
+    )?;
+    Ok(id)
 }

@@ -1,9 +1,11 @@
 //! The sled-backed [`Store`]: opening the database, its trees, flushing.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::StoreError;
-use crate::{artifacts, kv, meta, runs};
+use crate::group_commit::GroupCommit;
+use crate::{artifacts, inbox, kv, meta, outbox, runs};
 
 /// The embedded store: one sled database with one tree per kind of state.
 ///
@@ -17,6 +19,16 @@ pub struct Store {
     pub(crate) run_index: sled::Tree,
     pub(crate) kv: sled::Tree,
     pub(crate) artifacts: sled::Tree,
+    pub(crate) deliveries: sled::Tree,
+    pub(crate) delivery_bodies: sled::Tree,
+    pub(crate) delivery_ids: sled::Tree,
+    pub(crate) delivery_pending: sled::Tree,
+    pub(crate) outbox: sled::Tree,
+    pub(crate) outbox_keys: sled::Tree,
+    pub(crate) outbox_pending: sled::Tree,
+    pub(crate) outbox_runs: sled::Tree,
+    /// Shared by clones, so that every handle joins the same flushes.
+    pub(crate) commit: Arc<GroupCommit>,
 }
 
 impl Store {
@@ -63,17 +75,40 @@ impl Store {
             run_index: tree(runs::INDEX_TREE)?,
             kv: tree(kv::TREE)?,
             artifacts: tree(artifacts::TREE)?,
+            deliveries: tree(inbox::TREE)?,
+            delivery_bodies: tree(inbox::BODIES_TREE)?,
+            delivery_ids: tree(inbox::IDS_TREE)?,
+            delivery_pending: tree(inbox::PENDING_TREE)?,
+            outbox: tree(outbox::TREE)?,
+            outbox_keys: tree(outbox::KEYS_TREE)?,
+            outbox_pending: tree(outbox::PENDING_TREE)?,
+            outbox_runs: tree(outbox::RUNS_TREE)?,
+            commit: Arc::default(),
             db,
         };
         meta::prepare_schema(&store)?;
         Ok(store)
     }
 
-    /// Write everything to disk; once this returns, earlier writes survive
-    /// a crash.
+    /// Write everything to disk; once this returns, every write made before
+    /// the call survives a crash.
+    ///
+    /// Concurrent callers share flushes (group commit): at most one flush
+    /// runs at a time, and the callers that arrive while it runs are all
+    /// served by the next one. It blocks the thread until its flush is
+    /// done, so call it from async code through `spawn_blocking`.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map_err(StoreError::from_sled)?;
-        Ok(())
+        self.commit.sync(|| {
+            self.db.flush().map_err(StoreError::from_sled)?;
+            Ok(())
+        })
+    }
+
+    /// How many disk flushes this store (with its clones) has started, for
+    /// tests and metrics: fewer than the calls of [`Store::flush`] when
+    /// callers shared flushes.
+    pub fn flush_count(&self) -> u64 {
+        self.commit.flush_count()
     }
 
     /// The schema version on disk, [`SCHEMA_VERSION`](crate::SCHEMA_VERSION)
@@ -84,13 +119,21 @@ impl Store {
 
     /// Every tree by name, in export order: `meta` first so that an import
     /// sees the schema version before any data.
-    pub(crate) fn trees(&self) -> [(&'static str, &sled::Tree); 5] {
+    pub(crate) fn trees(&self) -> [(&'static str, &sled::Tree); 13] {
         [
             (meta::TREE, &self.meta),
             (runs::TREE, &self.runs),
             (runs::INDEX_TREE, &self.run_index),
             (kv::TREE, &self.kv),
             (artifacts::TREE, &self.artifacts),
+            (inbox::TREE, &self.deliveries),
+            (inbox::BODIES_TREE, &self.delivery_bodies),
+            (inbox::IDS_TREE, &self.delivery_ids),
+            (inbox::PENDING_TREE, &self.delivery_pending),
+            (outbox::TREE, &self.outbox),
+            (outbox::KEYS_TREE, &self.outbox_keys),
+            (outbox::PENDING_TREE, &self.outbox_pending),
+            (outbox::RUNS_TREE, &self.outbox_runs),
         ]
     }
 }

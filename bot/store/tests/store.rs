@@ -2,6 +2,13 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+// Kept beside this file's own tests in `tests/store/`, where cargo does not
+// build them as binaries of their own: one test binary for the crate.
+#[path = "store/inbox.rs"]
+mod inbox;
+#[path = "store/outbox.rs"]
+mod outbox;
+
 use std::path::Path;
 
 use andon_core::action::{Artifact, KvValue};
@@ -401,7 +408,7 @@ fn a_newer_schema_is_refused_with_a_clear_error() {
     assert!(!error.is_transient());
     assert_eq!(
         error.to_string(),
-        "the store has schema version 2 but this andon supports up to 1; upgrade andon or use another data directory"
+        "the store has schema version 3 but this andon supports up to 2; upgrade andon or use another data directory"
     );
 }
 
