@@ -7,6 +7,7 @@
 
 pub mod action;
 pub mod change;
+pub mod command;
 pub mod diagnostic;
 pub mod effect;
 pub mod event;
@@ -15,7 +16,9 @@ pub mod limits;
 pub mod manifest;
 pub mod plan;
 pub mod policy;
+pub mod render;
 pub mod run;
+pub mod webhook;
 pub mod workflow;
 mod yaml;
 
