@@ -3,4 +3,6 @@
 
 mod cases;
 mod cli;
+mod serve;
+mod server;
 mod support;

@@ -9,16 +9,22 @@ use andon_core::diagnostic::{Diagnostic, Severity};
 use andon_core::event::{Event, EventKind};
 use andon_core::limits::Limits;
 use andon_core::plan;
+use andon_core::run::RunRecord;
 use andon_core::run::Status;
 use andon_core::workflow::{self, PluginRef, Workflow};
 use andon_git::Repo;
 use andon_host::{HostConfig, PluginHost};
-use andon_store::{RunQuery, RunStore, Store};
+use andon_store::{
+    Accepted, DeliveryQuery, DeliveryRecord, DeliveryState, InboxStore, NewDelivery, OutboxItem,
+    OutboxStore, RunQuery, RunStore, RunSummary, Store, StoreError,
+};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::inputs::RunInputs;
 use crate::pipeline::Pipeline;
+use crate::plugins::PluginFiles;
+use crate::serve::api;
 use crate::{plugins, report};
 
 #[derive(Debug, Parser)]
@@ -43,6 +49,45 @@ enum Command {
     Validate(ValidateArgs),
     /// List recorded runs, or show one with `andon runs show ID`.
     Runs(RunsArgs),
+    /// Run the GitHub bot: webhooks in, check runs, comments and labels out.
+    Serve(crate::serve::ServeArgs),
+    /// Deliveries the server accepted: `andon deliveries list`.
+    Deliveries(DeliveriesArgs),
+    /// Run a webhook payload through the pipeline without GitHub.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DeliveriesArgs {
+    #[command(subcommand)]
+    command: DeliveriesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeliveriesCommand {
+    /// List accepted deliveries, newest first: id, event, state.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ReplayArgs {
+    /// The payload: a JSON file as GitHub sends it.
+    file: PathBuf,
+    /// The event name (GitHub's `X-GitHub-Event`): `pull_request`,
+    /// `issue_comment`, `pull_request_review`, `push`, ...
+    #[arg(long)]
+    event: String,
+    /// Fetch the repository from here (a path or URL) instead of the
+    /// payload's clone URL.
+    #[arg(long)]
+    repo: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,11 +173,16 @@ enum RunsCommand {
 /// input was wrong (bad flags, broken workflow, unknown revision).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(matches!(cli.command, Command::Serve(_)));
     let result = match cli.command {
         Command::Run(args) => run(cli.data_dir, &args),
         Command::Validate(args) => validate(&args),
         Command::Runs(args) => runs(cli.data_dir, &args),
+        Command::Serve(args) => {
+            crate::serve::serve(&data_dir(cli.data_dir), &args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Deliveries(args) => deliveries(cli.data_dir, &args),
+        Command::Replay(args) => replay(cli.data_dir, &args),
     };
     match result {
         Ok(code) => code,
@@ -143,9 +193,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ANDON_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -245,7 +296,7 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         change: Arc::new(change),
         store,
     });
-    let run = pipeline.run(planned, &event, &inputs, &root)?;
+    let run = pipeline.run(planned, &event, &inputs, &PluginFiles::WorkTree(&root))?;
     match args.format {
         Format::Json => println!("{}", report::run_json(&run, files_changed)),
         Format::Text => print!("{}", report::run_text(&run, files_changed)),
@@ -374,16 +425,66 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The store, or the server that holds it.
+enum Reader {
+    Store(Store),
+    Server(api::Client),
+}
+
+/// Open the store to read it; while `andon serve` holds it, ask the server.
+fn reader(data_dir: &Path) -> anyhow::Result<Reader> {
+    match Store::open(&data_dir.join("store")) {
+        Ok(store) => Ok(Reader::Store(store)),
+        Err(StoreError::Locked { path }) => match api::Client::discover(data_dir) {
+            Some(client) => Ok(Reader::Server(client)),
+            None => bail!(
+                "the store at {} is in use by another process, and no andon server publishes serve.json there",
+                path.display()
+            ),
+        },
+        Err(error) => {
+            Err(error).with_context(|| format!("cannot open the store in {}", data_dir.display()))
+        }
+    }
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+    field: &str,
+) -> anyhow::Result<T> {
+    let inner = value.get(field).cloned().unwrap_or(serde_json::Value::Null);
+    serde_json::from_value(inner)
+        .with_context(|| format!("the server sent an unexpected `{field}`"))
+}
+
 fn runs(data_dir_flag: Option<PathBuf>, args: &RunsArgs) -> anyhow::Result<ExitCode> {
-    let store = open_store(&data_dir(data_dir_flag))?;
+    let reader = reader(&data_dir(data_dir_flag))?;
     if let Some(RunsCommand::Show { id, format }) = &args.show {
-        let Some(run) = store.run(*id)? else {
+        let (run, outbox): (Option<RunRecord>, Vec<OutboxItem>) = match &reader {
+            Reader::Store(store) => (store.run(*id)?, store.outbox_for_run(*id)?),
+            Reader::Server(client) => match client.get(&format!("runs/{id}")) {
+                Ok(value) => (
+                    Some(from_json(&value, "run")?),
+                    from_json(&value, "outbox")?,
+                ),
+                Err(error) if error.to_string().contains("404") => (None, Vec::new()),
+                Err(error) => return Err(error),
+            },
+        };
+        let Some(run) = run else {
             bail!("no run with id {id}; `andon runs` lists them");
         };
         match format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&run)?),
+            Format::Json => {
+                let mut value = serde_json::to_value(&run)?;
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("outbox".into(), serde_json::to_value(&outbox)?);
+                }
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            }
             Format::Text => {
                 print!("{}", report::run_text(&run, 0));
+                print!("{}", report::outbox_text(&outbox));
                 for step in run.steps.iter().filter(|s| !s.log.is_empty()) {
                     println!("--- log of {} ---\n{}", step.id, step.log.trim_end());
                 }
@@ -396,10 +497,149 @@ fn runs(data_dir_flag: Option<PathBuf>, args: &RunsArgs) -> anyhow::Result<ExitC
         workflow: args.workflow.clone(),
         ..RunQuery::default()
     };
-    let runs = store.runs(&query)?;
+    let runs: Vec<RunSummary> = match &reader {
+        Reader::Store(store) => store.runs(&query)?,
+        Reader::Server(client) => {
+            let mut path = format!("runs?limit={}", query.limit);
+            if let Some(workflow) = &query.workflow {
+                path.push_str(&format!("&workflow={}", url_encode(workflow)));
+            }
+            from_json(&client.get(&path)?, "runs")?
+        }
+    };
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&runs)?),
         Format::Text => print!("{}", report::runs_text(&runs)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn deliveries(data_dir_flag: Option<PathBuf>, args: &DeliveriesArgs) -> anyhow::Result<ExitCode> {
+    let DeliveriesCommand::List { limit, format } = &args.command;
+    let deliveries: Vec<DeliveryRecord> = match reader(&data_dir(data_dir_flag))? {
+        Reader::Store(store) => store.deliveries(&DeliveryQuery {
+            limit: *limit,
+            ..DeliveryQuery::default()
+        })?,
+        Reader::Server(client) => from_json(
+            &client.get(&format!("deliveries?limit={limit}"))?,
+            "deliveries",
+        )?,
+    };
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&deliveries)?),
+        Format::Text => print!("{}", report::deliveries_text(&deliveries)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `andon replay`: the worker's path for one payload, with no GitHub: the
+/// effects it would have carried out are printed (and kept in the outbox).
+fn replay(data_dir_flag: Option<PathBuf>, args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+    let body = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read payload {}", args.file.display()))?;
+    serde_json::from_slice::<serde::de::IgnoredAny>(&body)
+        .with_context(|| format!("{} is not valid JSON", args.file.display()))?;
+    let data_dir = data_dir(data_dir_flag);
+    let store = open_store(&data_dir)?;
+    let host = Arc::new(PluginHost::new(HostConfig {
+        cache_dir: Some(data_dir.join("plugins")),
+        ..HostConfig::default()
+    })?);
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body));
+    let id = format!("replay-{}-{}", &digest[..16], crate::serve::now_ms());
+    let accepted = store.accept(&NewDelivery {
+        id,
+        event: args.event.clone(),
+        received_at_ms: crate::serve::now_ms(),
+        body,
+    })?;
+    let (Accepted::New { seq } | Accepted::Duplicate { seq }) = accepted;
+    store.sync()?;
+    let Some(delivery) = store.delivery(seq)? else {
+        bail!("the replayed delivery vanished from the store");
+    };
+    let context = crate::serve::WorkerContext {
+        store: store.clone(),
+        host,
+        github: None,
+        mirrors: andon_git::Mirrors::new(data_dir.join("mirrors")),
+        git_base_url: None,
+        clone_url: args.repo.clone(),
+        self_login: None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let outcome = crate::serve::worker::process(&context, runtime.handle(), &delivery);
+    let (status, reason, runs, effects) = match outcome {
+        crate::serve::Outcome::Done { runs, effects } => {
+            let status = runs
+                .iter()
+                .fold(Status::Skipped, |acc, run| acc.worst(run.status));
+            (status.as_str().to_string(), None, runs, effects)
+        }
+        crate::serve::Outcome::Ignored(reason) => {
+            store.finish_delivery(
+                seq,
+                DeliveryState::Ignored {
+                    reason: reason.clone(),
+                },
+            )?;
+            ("ignored".to_string(), Some(reason), Vec::new(), Vec::new())
+        }
+        crate::serve::Outcome::Failed(error) => {
+            store.finish_delivery(
+                seq,
+                DeliveryState::Failed {
+                    error: error.clone(),
+                },
+            )?;
+            bail!("{error}");
+        }
+        crate::serve::Outcome::Retry(error) => {
+            store.finish_delivery(
+                seq,
+                DeliveryState::Failed {
+                    error: format!("{error:#}"),
+                },
+            )?;
+            return Err(error.context("the payload could not be processed"));
+        }
+    };
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "status": status,
+                "reason": reason,
+                "runs": runs.iter().map(|r| report::run_json(r, 0)).collect::<Vec<_>>(),
+                "effects": effects,
+            }))?
+        ),
+        Format::Text => {
+            if let Some(reason) = &reason {
+                println!("ignored: {reason}");
+            }
+            for run in &runs {
+                print!("{}", report::run_text(run, 0));
+            }
+            print!("{}", report::effects_text(&effects));
+        }
+    }
+    Ok(match status.as_str() {
+        "failure" | "error" => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
 }

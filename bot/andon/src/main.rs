@@ -8,6 +8,7 @@ mod inputs;
 mod pipeline;
 mod plugins;
 mod report;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -2,7 +2,6 @@
 //! step runs its plugin, policy filters the actions, and one store
 //! transaction records the run with its kv writes.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -16,7 +15,10 @@ use andon_store::{ArtifactStore, RunStore, Store};
 use anyhow::Context;
 
 use crate::inputs::{GitInputs, RunInputs};
-use crate::plugins;
+use crate::plugins::{self, PluginFiles};
+
+/// `(namespace, key, value)` writes a run's steps made, committed with it.
+pub type KvWrites = Vec<(String, String, Vec<u8>)>;
 
 /// Everything a run needs besides its event and workflow.
 pub struct Pipeline {
@@ -25,16 +27,33 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Run one planned workflow and record it. Steps run in order; a step
-    /// that errors or asks to `fail` stops the line, and the steps after it
-    /// are skipped. A failed check run is reported but does not stop it.
+    /// Run one planned workflow and record it (see [`Pipeline::execute`]).
     pub fn run(
         &self,
         planned: &PlannedRun<'_>,
         event: &Event,
         inputs: &Arc<RunInputs>,
-        root: &Path,
+        files: &PluginFiles<'_>,
     ) -> anyhow::Result<RunRecord> {
+        let (mut run, kv_writes) = self.execute(planned, event, inputs, files)?;
+        self.store
+            .record_run(&mut run, &kv_writes)
+            .context("cannot record the run")?;
+        Ok(run)
+    }
+
+    /// Run one planned workflow without recording it: the run (id 0) and
+    /// the kv writes its steps made, for the caller to commit in its own
+    /// transaction. Steps run in order; a step that errors or asks to
+    /// `fail` stops the line, and the steps after it are skipped. A failed
+    /// check run is reported but does not stop it.
+    pub fn execute(
+        &self,
+        planned: &PlannedRun<'_>,
+        event: &Event,
+        inputs: &Arc<RunInputs>,
+        files: &PluginFiles<'_>,
+    ) -> anyhow::Result<(RunRecord, KvWrites)> {
         let started = Instant::now();
         let started_at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -49,7 +68,7 @@ impl Pipeline {
                 steps.push(skipped(&step.id, &plugin_name));
                 continue;
             }
-            let record = match plugins::load(&self.host, &step.uses, root) {
+            let record = match plugins::load(&self.host, &step.uses, files) {
                 Ok(plugin) => {
                     let manifest = self.host.manifest(&plugin);
                     let (namespace, granted) = match &manifest {
@@ -118,7 +137,7 @@ impl Pipeline {
                     .any(|a| matches!(a, Action::Fail { .. }));
             steps.push(record);
         }
-        let mut run = RunRecord {
+        let run = RunRecord {
             id: 0,
             workflow: planned.workflow.name.clone(),
             event: event.clone(),
@@ -127,10 +146,7 @@ impl Pipeline {
             status: RunRecord::rolled_up_status(&steps),
             steps,
         };
-        self.store
-            .record_run(&mut run, &kv_writes)
-            .context("cannot record the run")?;
-        Ok(run)
+        Ok((run, kv_writes))
     }
 
     /// Turn a step's outcome into its record: policy applied, artifacts
@@ -142,7 +158,7 @@ impl Pipeline {
         namespace: &str,
         granted: &[andon_core::Permission],
         outcome: StepOutcome,
-        kv_writes: &mut Vec<(String, String, Vec<u8>)>,
+        kv_writes: &mut KvWrites,
     ) -> anyhow::Result<StepRecord> {
         let (status, error, actions, denied) = match outcome.result {
             Ok(actions) => {

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use andon_core::workflow::{PluginRef, closest};
+use andon_git::Repo;
 use andon_host::{Plugin, PluginHost};
 use anyhow::{Context, bail};
 
@@ -25,8 +26,37 @@ pub fn check_bundled(name: &str) -> Result<(), String> {
     })
 }
 
-/// Load the plugin a step uses. `root` is the repository's work tree.
-pub fn load(host: &PluginHost, uses: &PluginRef, root: &Path) -> anyhow::Result<Arc<Plugin>> {
+/// Where a workflow's `.wasm` plugin files are read from.
+pub enum PluginFiles<'a> {
+    /// A work tree on disk (`andon run`): paths are relative to its root.
+    WorkTree(&'a Path),
+    /// A commit of a repository (`andon serve`: the default branch of the
+    /// mirror, so a pull request cannot swap a plugin).
+    Commit { repo: &'a Repo, rev: &'a str },
+}
+
+impl PluginFiles<'_> {
+    fn read(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        match self {
+            PluginFiles::WorkTree(root) => {
+                let file = root.join(path);
+                std::fs::read(&file)
+                    .with_context(|| format!("cannot read plugin {}", file.display()))
+            }
+            PluginFiles::Commit { repo, rev } => repo
+                .read_file(rev, path)
+                .with_context(|| format!("cannot read plugin {path} at {rev}"))?
+                .with_context(|| format!("plugin file {path} does not exist at {rev}")),
+        }
+    }
+}
+
+/// Load the plugin a step uses.
+pub fn load(
+    host: &PluginHost,
+    uses: &PluginRef,
+    files: &PluginFiles<'_>,
+) -> anyhow::Result<Arc<Plugin>> {
     match uses {
         PluginRef::Bundled(name) => {
             let Some(plugin) = andon_bundle::stock(name) else {
@@ -36,10 +66,18 @@ pub fn load(host: &PluginHost, uses: &PluginRef, root: &Path) -> anyhow::Result<
             Ok(host.load(name, plugin.wasm, None)?)
         }
         PluginRef::Path { path, sha256 } => {
-            let file = root.join(path);
-            let wasm = std::fs::read(&file)
-                .with_context(|| format!("cannot read plugin {}", file.display()))?;
+            let wasm = files.read(path)?;
             Ok(host.load(path, &wasm, sha256.as_deref())?)
+        }
+    }
+}
+
+/// Compile (or load from the on-disk cache) every bundled plugin, so the
+/// first event does not wait for it.
+pub fn warm(host: &PluginHost) {
+    for plugin in andon_bundle::STOCK {
+        if let Err(error) = host.load(plugin.name, plugin.wasm, None) {
+            tracing::warn!(plugin = plugin.name, %error, "cannot load a bundled plugin");
         }
     }
 }

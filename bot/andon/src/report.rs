@@ -3,8 +3,9 @@
 use std::fmt::Write as _;
 
 use andon_core::action::{Action, CheckRun};
+use andon_core::effect::{Effect, PlannedEffect};
 use andon_core::run::{RunRecord, Status, StepRecord};
-use andon_store::RunSummary;
+use andon_store::{DeliveryRecord, DeliveryState, OutboxItem, OutboxState, RunSummary};
 use serde_json::{Value, json};
 
 /// The JSON object `andon run --format json` prints: `status`, `steps` and
@@ -205,6 +206,105 @@ pub fn runs_text(runs: &[RunSummary]) -> String {
             r.repository,
             r.duration_us as f64 / 1000.0
         );
+    }
+    out
+}
+
+/// One line per delivery, newest first, for `andon deliveries list`.
+pub fn deliveries_text(deliveries: &[DeliveryRecord]) -> String {
+    let mut out = String::new();
+    if deliveries.is_empty() {
+        out.push_str("no deliveries accepted yet\n");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{:>6}  {:<38}  {:<20}  {:<8}  DETAIL",
+        "SEQ", "DELIVERY", "EVENT", "STATE"
+    );
+    for d in deliveries {
+        let (state, detail) = match &d.state {
+            DeliveryState::Pending => (
+                "pending",
+                d.last_error
+                    .as_deref()
+                    .map(|e| format!("{} attempts, last: {e}", d.attempts))
+                    .unwrap_or_default(),
+            ),
+            DeliveryState::Done { runs } => (
+                "done",
+                if runs.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "runs {}",
+                        runs.iter()
+                            .map(u64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            ),
+            DeliveryState::Ignored { reason } => ("ignored", reason.clone()),
+            DeliveryState::Failed { error } => ("failed", error.clone()),
+        };
+        let _ = writeln!(
+            out,
+            "{:>6}  {:<38}  {:<20}  {:<8}  {}",
+            d.seq, d.id, d.event, state, detail
+        );
+    }
+    out
+}
+
+/// What andon did (or will do) on GitHub for a run, for `andon runs show`.
+pub fn outbox_text(items: &[OutboxItem]) -> String {
+    let mut out = String::new();
+    if items.is_empty() {
+        return out;
+    }
+    out.push_str("on GitHub:\n");
+    for item in items {
+        let state = match &item.state {
+            OutboxState::Pending => match &item.last_error {
+                Some(error) => format!("pending (attempt {}: {error})", item.attempts),
+                None => "pending".to_string(),
+            },
+            OutboxState::Done { detail } => format!("done: {detail}"),
+            OutboxState::Failed { error } => format!("FAILED: {error}"),
+        };
+        let _ = writeln!(out, "  {:<17} {}", item.planned.effect.kind(), state);
+    }
+    out
+}
+
+/// The effects a replay would carry out.
+pub fn effects_text(effects: &[PlannedEffect]) -> String {
+    let mut out = String::new();
+    for planned in effects {
+        let what = match &planned.effect {
+            Effect::CheckRunStart { name, .. } => format!("start check run `{name}`"),
+            Effect::CheckRunFinish {
+                name,
+                conclusion,
+                title,
+                ..
+            } => format!("finish check run `{name}`: {conclusion:?}, {title}"),
+            Effect::StickyComment { number, marker, .. } => {
+                format!("sticky comment `{marker}` on #{number}")
+            }
+            Effect::Reply { number, .. } => format!("reply on #{number}"),
+            Effect::Label {
+                number,
+                label,
+                present,
+            } => format!(
+                "{} label `{label}` on #{number}",
+                if *present { "add" } else { "remove" }
+            ),
+            Effect::Reaction { content, .. } => format!("react {content}"),
+        };
+        let _ = writeln!(out, "  would {what}");
     }
     out
 }

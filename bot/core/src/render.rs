@@ -261,11 +261,32 @@ pub fn help(workflows: &[&Workflow], plugins: &[(String, Manifest)]) -> String {
         "### andon commands\n\n\
          | Command | What it does |\n\
          | --- | --- |\n\
-         | `/andon run <command>` | Run the workflow with that comment command |\n\
-         | `/andon rerun` | Run this pull request's workflows again |\n\
+         | `/andon run <workflow>` | Run a workflow by name, whatever its triggers |\n\
+         | `/andon rerun` | Run again the steps that did not pass in the latest run of each workflow |\n\
          | `/andon ok-to-test` | Let workflows run on this pull request (for maintainers, when it comes from a fork or a first-time contributor) |\n\
          | `/andon help` | Show this list |\n",
     );
+    let mut names: Vec<&Workflow> = workflows.to_vec();
+    names.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    out.push_str("\n### Workflows\n\n");
+    if names.is_empty() {
+        out.push_str("This repository has no workflows on its default branch.\n");
+    } else {
+        out.push_str("| Run it with | Steps |\n| --- | --- |\n");
+        for workflow in names {
+            let steps: Vec<String> = workflow
+                .steps
+                .iter()
+                .map(|step| cell_code(&step.id))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} |",
+                cell_code(&format!("/andon run {}", workflow.name)),
+                steps.join(", ")
+            );
+        }
+    }
     let mut commands: Vec<(&str, &str, &str)> = workflows
         .iter()
         .filter_map(|w| {
@@ -353,15 +374,15 @@ pub fn refused_command(
 /// The reply to `/andon ok-to-test`.
 pub fn ok_to_test(approver: &str) -> String {
     format!(
-        "@{} allowed workflows to run on this pull request. Say `/andon rerun` to run them now.",
+        "@{} allowed workflows to run on this pull request; they are starting now.",
         plain(approver)
     )
 }
 
-/// The reply to `/andon run NAME` when no workflow has the comment command
-/// `NAME`; `known` are the comment commands there are.
+/// The reply to `/andon run NAME` when no workflow is called `NAME`;
+/// `known` are the workflows there are.
 pub fn workflow_not_found(name: &str, known: &[&str]) -> String {
-    let mut out = format!("No workflow has the comment command {}.", code_span(name));
+    let mut out = format!("No workflow is called {}.", code_span(name));
     match closest(name, known) {
         Some(best) => {
             let _ = write!(
@@ -370,10 +391,12 @@ pub fn workflow_not_found(name: &str, known: &[&str]) -> String {
                 code_span(&format!("/andon run {best}"))
             );
         }
-        None if known.is_empty() => out.push_str(" No workflow here has a `comment` trigger."),
+        None if known.is_empty() => {
+            out.push_str(" This repository has no workflows on its default branch.");
+        }
         None => {
             let list: Vec<String> = known.iter().map(|k| code_span(k)).collect();
-            let _ = write!(out, " The commands are {}.", list.join(", "));
+            let _ = write!(out, " The workflows are {}.", list.join(", "));
         }
     }
     out.push_str(" Say `/andon help` for the list.");

@@ -1,14 +1,17 @@
-//! Read-only access to a git repository for andon: revisions, files at a
-//! revision, and diffs between revisions. This is the only crate that links
-//! gix; its public API speaks in strings, bytes and `andon_core` types.
+//! Access to git repositories for andon: revisions, files at a revision,
+//! diffs between revisions, and local mirrors of remote repositories kept
+//! up to date for the server. This is the only crate that links gix; its
+//! public API speaks in strings, bytes and `andon_core` types.
 
 mod diff;
 mod error;
+mod mirror;
 mod path;
 
 use std::path::Path;
 
 pub use error::GitError;
+pub use mirror::{Auth, Mirrors};
 pub use path::validate_path;
 
 /// Upper bound for the decoded-object cache of one call. It grows on demand,
@@ -20,9 +23,9 @@ const OBJECT_CACHE_BYTES: usize = 16 * 1024 * 1024;
 /// blob re-inflates its whole delta chain.
 const PACK_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
-/// An open repository. Cheap to share behind an `Arc`: every call works on
-/// its own thread-local handle with its own object cache.
-#[derive(Debug)]
+/// An open repository. Cheap to share behind an `Arc` or to clone: every
+/// call works on its own thread-local handle with its own object cache.
+#[derive(Debug, Clone)]
 pub struct Repo {
     inner: gix::ThreadSafeRepository,
     name: String,
@@ -36,6 +39,20 @@ impl Repo {
             path: path.to_owned(),
             message: err.to_string(),
         })?;
+        let name = repo_name(&inner);
+        Ok(Repo { inner, name })
+    }
+
+    /// Opens the bare mirror at exactly `path`: no discovery upwards, and
+    /// only the repository's own config (see `mirror::remote::open_options`).
+    fn open_mirror(path: &Path) -> Result<Repo, GitError> {
+        let inner =
+            gix::ThreadSafeRepository::open_opts(path, mirror::open_options()).map_err(|err| {
+                GitError::Open {
+                    path: path.to_owned(),
+                    message: err.to_string(),
+                }
+            })?;
         let name = repo_name(&inner);
         Ok(Repo { inner, name })
     }
@@ -145,6 +162,27 @@ impl Repo {
             None => repo.empty_tree(),
         };
         diff::trees(&repo, &base_tree, &head_tree)
+    }
+
+    /// The first of `ids` that is not in the object database. An id of
+    /// something other than a commit is refused.
+    fn missing_commit(&self, ids: &[gix::ObjectId]) -> Result<Option<gix::ObjectId>, GitError> {
+        let repo = self.local();
+        for &id in ids {
+            let header = repo
+                .try_find_header(id)
+                .map_err(|err| GitError::object(format_args!("looking up {id}"), err))?;
+            match header {
+                None => return Ok(Some(id)),
+                Some(header) if header.kind() != gix::object::Kind::Commit => {
+                    return Err(GitError::NotACommit {
+                        rev: id.to_string(),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(None)
     }
 
     fn local(&self) -> gix::Repository {

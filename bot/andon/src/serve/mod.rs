@@ -1,0 +1,336 @@
+//! `andon serve`: the GitHub bot.
+//!
+//! Three loops share one store: the intake answers webhooks (persisting each
+//! delivery before acknowledging it), the workers turn deliveries into runs
+//! (committing each run with its outbox in one transaction), and the
+//! executor carries the outbox out on GitHub. Each loop only reads what the
+//! previous one made durable, so a crash anywhere loses nothing: on restart
+//! the workers find the deliveries still pending and the executor the
+//! effects not yet done.
+
+pub mod api;
+mod executor;
+mod intake;
+pub mod worker;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use andon_git::Mirrors;
+use andon_github::{Credentials, GitHub, GitHubConfig};
+use andon_host::{HostConfig, PluginHost};
+use andon_store::{InboxStore, Store};
+use anyhow::{Context, bail};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use secrecy::SecretString;
+use tokio::sync::Notify;
+
+pub use intake::Secrets;
+pub use worker::{Context as WorkerContext, Outcome};
+
+/// `andon serve`'s settings. Each flag can also be given by its
+/// environment variable (prefer those for secrets: flags show up in `ps`).
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "ANDON_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Webhook secrets, comma-separated; any of them may sign a delivery
+    /// (list the new one beside the old one while rotating).
+    #[arg(
+        long,
+        env = "ANDON_WEBHOOK_SECRET",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub webhook_secret: Vec<String>,
+    /// A GitHub token (personal, fine-grained or installation).
+    #[arg(long, env = "ANDON_GITHUB_TOKEN", hide_env_values = true)]
+    pub github_token: Option<String>,
+    /// The GitHub App's id (with `--github-private-key`).
+    #[arg(long, env = "ANDON_GITHUB_APP_ID")]
+    pub github_app_id: Option<u64>,
+    /// The GitHub App's private key: a PEM file.
+    #[arg(long, env = "ANDON_GITHUB_PRIVATE_KEY")]
+    pub github_private_key: Option<PathBuf>,
+    /// The GitHub REST API, for GitHub Enterprise or a fake in tests.
+    #[arg(
+        long,
+        env = "ANDON_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    pub github_api_url: String,
+    /// Fetch repositories from `{this}/{owner}/{repo}.git` (a URL or a
+    /// local folder) instead of the clone URL in the payload.
+    #[arg(long, env = "ANDON_GIT_BASE_URL")]
+    pub git_base_url: Option<String>,
+    /// How many deliveries are processed at once (different pull requests
+    /// in parallel; one pull request's events always in order).
+    #[arg(long, env = "ANDON_WORKERS")]
+    pub workers: Option<usize>,
+    /// How long a graceful shutdown waits for work in flight.
+    #[arg(long, env = "ANDON_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    andon_core::workflow::parse_duration(text).ok_or_else(|| format!("invalid duration `{text}`"))
+}
+
+/// Counters for the intake (issue 7 exposes them as Prometheus metrics).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    accepted: AtomicU64,
+    rejected: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Metrics {
+    fn accepted(&self) {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn rejected(&self, reason: &'static str) {
+        if let Ok(mut map) = self.rejected.lock() {
+            *map.entry(reason).or_default() += 1;
+        }
+    }
+
+    pub fn snapshot(&self) -> serde_json::Value {
+        let rejected = self.rejected.lock().map(|m| m.clone()).unwrap_or_default();
+        serde_json::json!({
+            "accepted": self.accepted.load(Ordering::Relaxed),
+            "rejected": rejected,
+        })
+    }
+}
+
+/// What the intake, the API and the loops share.
+pub struct Shared {
+    pub store: Store,
+    pub secrets: Secrets,
+    pub metrics: Metrics,
+    pub api_token: String,
+    work: Notify,
+    outbox: Notify,
+    draining: AtomicBool,
+}
+
+impl Shared {
+    fn wake_workers(&self) {
+        self.work.notify_one();
+    }
+
+    fn wake_executor(&self) {
+        self.outbox.notify_one();
+    }
+
+    fn draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The GitHub client the settings ask for, if any.
+pub fn github_client(args: &ServeArgs) -> anyhow::Result<Option<GitHub>> {
+    let credentials = match (
+        &args.github_token,
+        args.github_app_id,
+        &args.github_private_key,
+    ) {
+        (Some(_), Some(_), _) => {
+            bail!("give either ANDON_GITHUB_TOKEN or ANDON_GITHUB_APP_ID, not both")
+        }
+        (Some(token), None, _) => Credentials::Token(SecretString::from(token.clone())),
+        (None, Some(app_id), Some(key_path)) => {
+            let pem = std::fs::read_to_string(key_path).with_context(|| {
+                format!(
+                    "cannot read the GitHub App private key {}",
+                    key_path.display()
+                )
+            })?;
+            Credentials::App {
+                app_id,
+                private_key_pem: SecretString::from(pem),
+            }
+        }
+        (None, Some(_), None) => {
+            bail!("ANDON_GITHUB_APP_ID needs ANDON_GITHUB_PRIVATE_KEY (a PEM file)")
+        }
+        (None, None, Some(_)) => {
+            bail!("ANDON_GITHUB_PRIVATE_KEY needs ANDON_GITHUB_APP_ID")
+        }
+        (None, None, None) => return Ok(None),
+    };
+    let github = GitHub::new(&GitHubConfig {
+        api_url: args.github_api_url.trim_end_matches('/').to_string(),
+        credentials,
+    })?;
+    Ok(Some(github))
+}
+
+/// Run the server until SIGINT or SIGTERM, then drain.
+pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
+    let secrets = Secrets::new(args.webhook_secret.clone());
+    if secrets.is_empty() {
+        bail!(
+            "andon serve needs ANDON_WEBHOOK_SECRET: without it anyone could send events; set the same secret on the GitHub App or webhook"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("andon")
+        .build()
+        .context("cannot start the async runtime")?;
+    // octocrab's client needs the runtime it will run on.
+    let github = {
+        let _runtime = runtime.enter();
+        github_client(args)?.map(Arc::new)
+    };
+    if github.is_none() {
+        tracing::warn!(
+            "no GitHub credentials (ANDON_GITHUB_TOKEN or ANDON_GITHUB_APP_ID): deliveries are processed and their effects kept in the outbox until credentials are configured"
+        );
+    }
+    let store = Store::open(&data_dir.join("store"))
+        .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+    let host = Arc::new(PluginHost::new(HostConfig {
+        cache_dir: Some(data_dir.join("plugins")),
+        ..HostConfig::default()
+    })?);
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
+        .max(1);
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            store: store.clone(),
+            secrets,
+            metrics: Metrics::default(),
+            api_token: api::new_token(),
+            work: Notify::new(),
+            outbox: Notify::new(),
+            draining: AtomicBool::new(false),
+        });
+        let info = api::publish(data_dir, address, &shared.api_token)?;
+        let context = Arc::new(worker::Context {
+            store: store.clone(),
+            host: host.clone(),
+            github: github.clone(),
+            mirrors: Mirrors::new(data_dir.join("mirrors")),
+            git_base_url: args.git_base_url.clone(),
+            clone_url: None,
+            self_login: match &github {
+                Some(gh) => match gh.identity().await {
+                    Ok(login) => Some(login),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot learn the bot's own login; its own events are recognised by sender type only");
+                        None
+                    }
+                },
+                None => None,
+            },
+        });
+        // Precompile the stock plugins so the first delivery does not pay
+        // for it.
+        {
+            let host = host.clone();
+            tokio::task::spawn_blocking(move || crate::plugins::warm(&host));
+        }
+        let workers_task = tokio::spawn(worker::dispatch(shared.clone(), context.clone(), workers));
+        let executor_task = github.clone().map(|gh| tokio::spawn(executor::run(shared.clone(), gh)));
+
+        let app = router(shared.clone());
+        println!("andon listening on http://{address}");
+        tracing::info!(%address, workers, "andon serve started");
+        let shutdown_shared = shared.clone();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down: no new deliveries, draining work in flight");
+                shutdown_shared.draining.store(true, Ordering::Release);
+                shutdown_shared.work.notify_waiters();
+                shutdown_shared.outbox.notify_waiters();
+            })
+            .await
+            .context("the HTTP server failed")?;
+        let grace = args.shutdown_grace;
+        if tokio::time::timeout(grace, workers_task).await.is_err() {
+            tracing::warn!(?grace, "workers still busy after the grace period; their deliveries stay pending and run after the restart");
+        }
+        if let Some(task) = executor_task
+            && tokio::time::timeout(grace, task).await.is_err()
+        {
+            tracing::warn!("the outbox executor is still busy; pending effects resume after the restart");
+        }
+        store.sync()?;
+        info.remove();
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/webhook", post(intake::webhook))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api", api::router(shared.clone()))
+        .layer(DefaultBodyLimit::max(intake::MAX_BODY))
+        .with_state(shared)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// The address clients use to reach a server listening on `address`.
+pub fn client_address(address: SocketAddr) -> SocketAddr {
+    if address.ip().is_unspecified() {
+        let ip = if address.is_ipv4() {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        } else {
+            std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+        };
+        SocketAddr::new(ip, address.port())
+    } else {
+        address
+    }
+}

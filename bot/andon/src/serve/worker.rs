@@ -1,0 +1,1023 @@
+//! Workers: deliveries in, runs and their outbox out.
+//!
+//! The dispatcher takes pending deliveries from the inbox in arrival order
+//! and hands each to a worker, at most `workers` at once. Deliveries about
+//! the same pull request (or the same pushed branch) share an ordering key
+//! and are handled one after another, in order; different keys run in
+//! parallel. A worker fetches the repository into a mirror, loads the
+//! workflows from the default branch, runs the plugins and commits the runs,
+//! their kv writes, their effects and the delivery's new state in one store
+//! transaction: a crash before that commit leaves the delivery pending, to
+//! be processed again from scratch; after it, never again.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use andon_core::command::{Command, CommandLine};
+use andon_core::diagnostic::Severity;
+use andon_core::effect::{Effect, PlannedEffect};
+use andon_core::event::{Event, EventKind};
+use andon_core::limits::Limits;
+use andon_core::plan::{self, PlannedRun, PlannedStep};
+use andon_core::render;
+use andon_core::run::{RunRecord, Status};
+use andon_core::webhook::{self, Incoming, Parsed};
+use andon_core::workflow::{self, Workflow};
+use andon_core::{Annotation, AnnotationLevel, Conclusion};
+use andon_git::{Mirrors, Repo};
+use andon_github::{GitHub, RepoPermission};
+use andon_host::PluginHost;
+use andon_store::{
+    DeliveryRecord, DeliveryState, InboxStore, KvStore, OutboxStore, RunQuery, RunStore, Store,
+    StoreError,
+};
+use anyhow::{Context as _, anyhow, bail};
+use tokio::runtime::Handle;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{Shared, now_ms};
+use crate::inputs::RunInputs;
+use crate::pipeline::{KvWrites, Pipeline};
+use crate::plugins::{self, PluginFiles};
+
+/// After this many failed attempts a delivery is marked failed.
+const MAX_ATTEMPTS: u32 = 5;
+/// Commands acted on per comment.
+const MAX_COMMANDS: usize = 10;
+/// The kv namespace andon itself uses (trust granted by `/andon ok-to-test`).
+const ANDON_NAMESPACE: &str = "andon";
+
+/// What every worker needs.
+pub struct Context {
+    pub store: Store,
+    pub host: Arc<PluginHost>,
+    pub github: Option<Arc<GitHub>>,
+    pub mirrors: Mirrors,
+    pub git_base_url: Option<String>,
+    /// Fetch every repository from here (`andon replay --repo`).
+    pub clone_url: Option<String>,
+    /// The bot's own login: events it caused are ignored.
+    pub self_login: Option<String>,
+}
+
+/// How processing a delivery ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Committed: the runs made (possibly none) and the effects queued.
+    Done {
+        runs: Vec<RunRecord>,
+        effects: Vec<PlannedEffect>,
+    },
+    /// Nothing to do, and why.
+    Ignored(String),
+    /// Worth trying again later (a fetch or API call failed).
+    Retry(anyhow::Error),
+    /// Will never succeed (a malformed payload).
+    Failed(String),
+}
+
+/// The loop that hands pending deliveries to workers.
+pub async fn dispatch(shared: Arc<Shared>, context: Arc<Context>, workers: usize) {
+    let permits = Arc::new(Semaphore::new(workers));
+    let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let mut keys: HashMap<u64, String> = HashMap::new();
+    let mut not_before: HashMap<u64, Instant> = HashMap::new();
+    let mut tasks = JoinSet::new();
+    loop {
+        if shared.draining() {
+            break;
+        }
+        let store = shared.store.clone();
+        let pending = match tokio::task::spawn_blocking(move || store.pending_deliveries(512)).await
+        {
+            Ok(Ok(pending)) => pending,
+            Ok(Err(error)) => {
+                tracing::error!(%error, "cannot read the inbox");
+                Vec::new()
+            }
+            Err(error) => {
+                tracing::error!(%error, "the inbox task failed");
+                Vec::new()
+            }
+        };
+        let pending_seqs: HashSet<u64> = pending.iter().map(|d| d.seq).collect();
+        keys.retain(|seq, _| pending_seqs.contains(seq));
+        not_before.retain(|seq, _| pending_seqs.contains(seq));
+        let mut blocked: HashSet<String> = busy.lock().map(|b| b.clone()).unwrap_or_default();
+        let now = Instant::now();
+        for delivery in pending {
+            let key = keys
+                .entry(delivery.seq)
+                .or_insert_with(|| ordering_key(&shared.store, &delivery))
+                .clone();
+            // The first pending delivery of a key blocks the later ones.
+            if !blocked.insert(key.clone()) {
+                continue;
+            }
+            if not_before.get(&delivery.seq).is_some_and(|t| *t > now) {
+                continue;
+            }
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                break;
+            };
+            if let Ok(mut busy) = busy.lock() {
+                busy.insert(key.clone());
+            }
+            let shared = shared.clone();
+            let context = context.clone();
+            let busy = busy.clone();
+            tasks.spawn(async move {
+                let seq = delivery.seq;
+                let attempts = delivery.attempts;
+                let handle = Handle::current();
+                let worker_context = context.clone();
+                let outcome = tokio::task::spawn_blocking(move || {
+                    process(&worker_context, &handle, &delivery)
+                })
+                .await
+                .unwrap_or_else(|error| Outcome::Retry(anyhow!("the worker panicked: {error}")));
+                let retry = settle(&shared, &context, seq, attempts, outcome).await;
+                if let Ok(mut busy) = busy.lock() {
+                    busy.remove(&key);
+                }
+                drop(permit);
+                shared.wake_workers();
+                (seq, retry)
+            });
+        }
+        tokio::select! {
+            () = shared.work.notified() => {}
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Ok((seq, Some(delay))) = joined {
+                    not_before.insert(seq, Instant::now() + delay);
+                }
+            }
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Record how processing ended; returns a delay when it should be retried.
+async fn settle(
+    shared: &Arc<Shared>,
+    context: &Arc<Context>,
+    seq: u64,
+    attempts: u32,
+    outcome: Outcome,
+) -> Option<Duration> {
+    let store = context.store.clone();
+    let result = match outcome {
+        Outcome::Done { runs, effects } => {
+            tracing::info!(
+                seq,
+                runs = runs.len(),
+                effects = effects.len(),
+                "delivery processed"
+            );
+            shared.wake_executor();
+            return None;
+        }
+        Outcome::Ignored(reason) => {
+            tracing::info!(seq, %reason, "delivery ignored");
+            tokio::task::spawn_blocking(move || {
+                store.finish_delivery(seq, DeliveryState::Ignored { reason })
+            })
+            .await
+        }
+        Outcome::Failed(error) => {
+            tracing::warn!(seq, %error, "delivery failed");
+            tokio::task::spawn_blocking(move || {
+                store.finish_delivery(seq, DeliveryState::Failed { error })
+            })
+            .await
+        }
+        Outcome::Retry(error) => {
+            let message = format!("{error:#}");
+            if attempts + 1 >= MAX_ATTEMPTS {
+                tracing::warn!(seq, error = %message, "delivery failed after {MAX_ATTEMPTS} attempts");
+                tokio::task::spawn_blocking(move || {
+                    store.finish_delivery(
+                        seq,
+                        DeliveryState::Failed {
+                            error: format!("gave up after {MAX_ATTEMPTS} attempts: {message}"),
+                        },
+                    )
+                })
+                .await
+            } else {
+                tracing::warn!(seq, error = %message, attempt = attempts + 1, "delivery will be retried");
+                let stored = tokio::task::spawn_blocking(move || {
+                    store.retry_delivery(seq, &message).map(|_| ())
+                })
+                .await;
+                if let Ok(Err(error)) = stored {
+                    tracing::error!(seq, %error, "cannot record the retry");
+                }
+                return Some(Duration::from_secs(1 << attempts.min(6)));
+            }
+        }
+    };
+    match result {
+        Ok(Ok(())) | Ok(Err(StoreError::AlreadyProcessed { .. })) => None,
+        Ok(Err(error)) => {
+            tracing::error!(seq, %error, "cannot record the delivery's state");
+            Some(Duration::from_secs(1))
+        }
+        Err(error) => {
+            tracing::error!(seq, %error, "the store task failed");
+            Some(Duration::from_secs(1))
+        }
+    }
+}
+
+/// Deliveries with the same key are processed in order: one pull request,
+/// one pushed branch, or else one repository.
+fn ordering_key(store: &Store, delivery: &DeliveryRecord) -> String {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        repository: Option<Named>,
+        pull_request: Option<Numbered>,
+        issue: Option<Numbered>,
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Named {
+        full_name: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Numbered {
+        number: Option<u64>,
+    }
+    let probe = store
+        .delivery_body(delivery.seq)
+        .ok()
+        .flatten()
+        .and_then(|body| serde_json::from_slice::<Probe>(&body).ok());
+    let Some(probe) = probe else {
+        return format!("#delivery{}", delivery.seq);
+    };
+    let repository = probe
+        .repository
+        .and_then(|r| r.full_name)
+        .unwrap_or_default();
+    let number = probe
+        .pull_request
+        .and_then(|p| p.number)
+        .or_else(|| probe.issue.and_then(|i| i.number));
+    match (number, probe.reference) {
+        (Some(n), _) => format!("{repository}#{n}"),
+        (None, Some(reference)) => format!("{repository}@{reference}"),
+        (None, None) => repository,
+    }
+}
+
+/// Process one delivery from start to commit. Blocking: call it from a
+/// blocking thread; `handle` runs the GitHub calls.
+pub fn process(context: &Context, handle: &Handle, delivery: &DeliveryRecord) -> Outcome {
+    let body = match context.store.delivery_body(delivery.seq) {
+        Ok(Some(body)) => body,
+        Ok(None) => return Outcome::Failed("the delivery's payload is missing".into()),
+        Err(error) => return Outcome::Retry(error.into()),
+    };
+    let parsed = match webhook::parse(&delivery.event, &body, context.self_login.as_deref()) {
+        Ok(parsed) => parsed,
+        Err(error) => return Outcome::Failed(format!("cannot read the payload: {error}")),
+    };
+    let incoming = match parsed {
+        Parsed::Ping { .. } => return Outcome::Ignored("ping".into()),
+        Parsed::Ignore { reason } => return Outcome::Ignored(reason),
+        Parsed::Route(incoming) => incoming,
+    };
+    let mut job = Job {
+        context,
+        handle,
+        seq: delivery.seq,
+        prefix: format!("d{}", delivery.seq),
+        incoming,
+        runs: Vec::new(),
+        kv_writes: Vec::new(),
+        effects: Vec::new(),
+    };
+    match job.handle() {
+        Ok(Some(reason)) if job.runs.is_empty() && job.effects.is_empty() => {
+            Outcome::Ignored(reason)
+        }
+        Ok(_) => job.commit(),
+        Err(error) if error.downcast_ref::<Permanent>().is_some() => {
+            Outcome::Failed(format!("{error:#}"))
+        }
+        Err(error) => Outcome::Retry(error),
+    }
+}
+
+/// An error that trying again will not fix.
+#[derive(Debug)]
+struct Permanent(String);
+
+impl std::fmt::Display for Permanent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Permanent {}
+
+/// One delivery being processed.
+struct Job<'a> {
+    context: &'a Context,
+    handle: &'a Handle,
+    seq: u64,
+    /// The prefix of every idempotency key this delivery makes: the same on
+    /// every attempt, so effects queued before a crash are not queued twice.
+    prefix: String,
+    incoming: Incoming,
+    runs: Vec<RunRecord>,
+    kv_writes: KvWrites,
+    /// Effects committed with the runs; `Some(i)` ties one to `runs[i]`.
+    effects: Vec<(Option<usize>, PlannedEffect)>,
+}
+
+/// Which workflows a delivery runs.
+enum Selection<'w> {
+    /// Whatever the triggers select for the event.
+    Triggered,
+    /// These workflows, whatever their triggers (`/andon run NAME`).
+    Named(&'w str),
+    /// Only the steps that did not succeed last time (`/andon rerun`).
+    Rerun(HashMap<String, HashSet<String>>),
+}
+
+impl Job<'_> {
+    fn repository(&self) -> &str {
+        &self.incoming.event.repository
+    }
+
+    fn planned(&self, key: impl std::fmt::Display, effect: Effect) -> PlannedEffect {
+        PlannedEffect {
+            key: format!("{}/{key}", self.prefix),
+            repository: self.repository().to_string(),
+            installation: self.incoming.installation,
+            effect,
+        }
+    }
+
+    /// Queue effects that should go out before the plugins run (check runs
+    /// in progress, reactions), durably, and wake the executor.
+    fn send_early(&self, effects: &[PlannedEffect]) -> anyhow::Result<()> {
+        if effects.is_empty() {
+            return Ok(());
+        }
+        self.context
+            .store
+            .enqueue_effects(Some(self.seq), effects, now_ms())?;
+        Ok(())
+    }
+
+    fn commit(mut self) -> Outcome {
+        let effects = std::mem::take(&mut self.effects);
+        match self.context.store.commit_delivery(
+            self.seq,
+            &mut self.runs,
+            &self.kv_writes,
+            &effects,
+            now_ms(),
+        ) {
+            Ok(_) => Outcome::Done {
+                runs: self.runs,
+                effects: effects.into_iter().map(|(_, e)| e).collect(),
+            },
+            Err(StoreError::AlreadyProcessed { .. }) => {
+                Outcome::Ignored("already processed".into())
+            }
+            Err(error) => Outcome::Retry(error.into()),
+        }
+    }
+
+    /// Do what the event asks. `Ok(Some(reason))` when nothing applied.
+    fn handle(&mut self) -> anyhow::Result<Option<String>> {
+        match self.incoming.event.kind {
+            EventKind::PullRequest => {
+                if self.incoming.fork && !self.trusted()? {
+                    let number = self.incoming.event.number.unwrap_or(0);
+                    let author = self.incoming.event.author.clone().unwrap_or_default();
+                    let reply = self.planned(
+                        "ok-to-test",
+                        Effect::Reply {
+                            number,
+                            marker: format!("ok-to-test/{number}"),
+                            body: format!(
+                                "Thanks for the pull request, @{author}! It comes from a fork, so andon waits for a maintainer: one of them can say `/andon ok-to-test` to run this repository's workflows on it."
+                            ),
+                        },
+                    );
+                    self.effects.push((None, reply));
+                    return Ok(Some("fork pull request from an untrusted author".into()));
+                }
+                let event = self.incoming.event.clone();
+                self.run_workflows(&event, &Selection::Triggered)
+            }
+            EventKind::Push => {
+                let event = self.incoming.event.clone();
+                self.run_workflows(&event, &Selection::Triggered)
+            }
+            EventKind::Comment => self.commands(),
+            EventKind::Manual | EventKind::Schedule => Ok(Some(
+                "manual and scheduled events do not come from webhooks".into(),
+            )),
+        }
+    }
+
+    fn github(&self) -> Option<&GitHub> {
+        self.context.github.as_deref()
+    }
+
+    /// Whether a fork pull request's author may have workflows run: a
+    /// collaborator with write access, or trusted by `/andon ok-to-test`.
+    fn trusted(&self) -> anyhow::Result<bool> {
+        let number = self.incoming.event.number.unwrap_or(0);
+        let author = self.incoming.event.author.clone().unwrap_or_default();
+        let key = trust_key(self.repository(), number);
+        if let Some(value) = self.context.store.kv_get(ANDON_NAMESPACE, &key)?
+            && String::from_utf8_lossy(&value)
+                .split(',')
+                .any(|who| who.eq_ignore_ascii_case(&author))
+        {
+            return Ok(true);
+        }
+        Ok(self.permission_of(&author)? >= RepoPermission::Write)
+    }
+
+    /// The repository permission of `user`, asked of GitHub (never taken
+    /// from the payload's author association). Without GitHub (`andon
+    /// replay`), the local operator is trusted.
+    fn permission_of(&self, user: &str) -> anyhow::Result<RepoPermission> {
+        let Some(github) = self.github() else {
+            return Ok(RepoPermission::Admin);
+        };
+        Ok(self.handle.block_on(github.permission(
+            self.incoming.installation,
+            self.repository(),
+            user,
+        ))?)
+    }
+
+    /// Fill in what a comment's payload lacks: the pull request's head,
+    /// base, branch and labels.
+    fn complete_pull_request(&mut self) -> anyhow::Result<()> {
+        if !self.incoming.event.head.is_empty() && self.incoming.event.base.is_some() {
+            return Ok(());
+        }
+        let Some(number) = self.incoming.event.number else {
+            bail!("the comment names no pull request");
+        };
+        let Some(github) = self.github() else {
+            bail!("looking up pull request #{number} needs GitHub credentials");
+        };
+        let info = self.handle.block_on(github.pull_request(
+            self.incoming.installation,
+            self.repository(),
+            number,
+        ))?;
+        let event = &mut self.incoming.event;
+        event.head = info.head_sha;
+        event.base = Some(info.base_sha);
+        event.branch = Some(info.base_ref);
+        event.labels = info.labels;
+        event.title = Some(info.title);
+        self.incoming.fork = info.fork;
+        Ok(())
+    }
+
+    /// Commands in a comment or review body, each answered.
+    fn commands(&mut self) -> anyhow::Result<Option<String>> {
+        let commands = std::mem::take(&mut self.incoming.commands);
+        if commands.is_empty() {
+            return Ok(Some("no command in the comment".into()));
+        }
+        let mut handled = 0;
+        // A comment can hold thousands of lines; act on the first few.
+        for line in commands.iter().take(MAX_COMMANDS) {
+            if self.command(line)? {
+                handled += 1;
+            }
+        }
+        Ok((handled == 0).then(|| "no command for andon in the comment".into()))
+    }
+
+    fn react(&mut self, line: &CommandLine, content: &str) -> anyhow::Result<()> {
+        if let Some(comment_id) = self.incoming.comment_id {
+            let reaction = self.planned(
+                format!("cmd{}/reaction", line.line),
+                Effect::Reaction {
+                    comment_id,
+                    content: content.to_string(),
+                },
+            );
+            self.send_early(std::slice::from_ref(&reaction))?;
+        }
+        Ok(())
+    }
+
+    fn reply(&mut self, line: &CommandLine, body: String) {
+        let number = self.incoming.event.number.unwrap_or(0);
+        let reply = self.planned(
+            format!("cmd{}/reply", line.line),
+            Effect::Reply {
+                number,
+                marker: format!("{}/cmd{}", self.prefix, line.line),
+                body,
+            },
+        );
+        self.effects.push((None, reply));
+    }
+
+    /// Check that the comment's author has `needed`; reply and react when
+    /// not.
+    fn allowed(&mut self, line: &CommandLine, needed: RepoPermission) -> anyhow::Result<bool> {
+        let user = self.incoming.sender.clone();
+        let has = self.permission_of(&user)?;
+        if has >= needed {
+            return Ok(true);
+        }
+        self.react(line, "confused")?;
+        self.reply(
+            line,
+            render::refused_command(
+                &line.text,
+                needed.as_str(),
+                self.repository(),
+                &user,
+                has.as_str(),
+            ),
+        );
+        Ok(false)
+    }
+
+    /// Handle one command line; `false` when it was not for andon.
+    fn command(&mut self, line: &CommandLine) -> anyhow::Result<bool> {
+        match &line.command {
+            Command::Help => {
+                self.react(line, "eyes")?;
+                let help = self.help_text()?;
+                self.reply(line, help);
+            }
+            Command::Unknown { text, suggestion } => {
+                self.react(line, "confused")?;
+                self.reply(line, render::unknown_command(text, suggestion.as_deref()));
+            }
+            Command::OkToTest => {
+                if !self.allowed(line, RepoPermission::Write)? {
+                    return Ok(true);
+                }
+                self.complete_pull_request()?;
+                self.react(line, "+1")?;
+                let number = self.incoming.event.number.unwrap_or(0);
+                let author = self.pull_request_author()?;
+                let key = trust_key(self.repository(), number);
+                let mut trusted: Vec<String> = self
+                    .context
+                    .store
+                    .kv_get(ANDON_NAMESPACE, &key)?
+                    .map(|v| {
+                        String::from_utf8_lossy(&v)
+                            .split(',')
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !trusted.contains(&author) {
+                    trusted.push(author.clone());
+                }
+                self.kv_writes
+                    .push((ANDON_NAMESPACE.into(), key, trusted.join(",").into_bytes()));
+                self.reply(line, render::ok_to_test(&self.incoming.sender));
+                let mut event = self.incoming.event.clone();
+                event.kind = EventKind::PullRequest;
+                event.action = Some("opened".into());
+                event.author = Some(author);
+                self.run_workflows(&event, &Selection::Triggered)?;
+            }
+            Command::Run { workflow } => {
+                if !self.allowed(line, RepoPermission::Write)? {
+                    return Ok(true);
+                }
+                self.complete_pull_request()?;
+                let mut event = self.incoming.event.clone();
+                event.command = Some("run".into());
+                event.args = vec![workflow.clone()];
+                let ran = self.run_workflows(&event, &Selection::Named(workflow))?;
+                if ran.is_some() {
+                    self.react(line, "confused")?;
+                    let names = self.workflow_names()?;
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    self.reply(line, render::workflow_not_found(workflow, &names));
+                } else {
+                    self.react(line, "rocket")?;
+                }
+            }
+            Command::Rerun => {
+                if !self.allowed(line, RepoPermission::Write)? {
+                    return Ok(true);
+                }
+                self.complete_pull_request()?;
+                let failed = self.failed_steps()?;
+                if failed.is_empty() {
+                    self.react(line, "confused")?;
+                    self.reply(
+                        line,
+                        "Nothing to rerun: the latest run of every workflow on this pull request passed.".into(),
+                    );
+                } else {
+                    self.react(line, "rocket")?;
+                    let mut event = self.incoming.event.clone();
+                    event.command = Some("rerun".into());
+                    self.run_workflows(&event, &Selection::Rerun(failed))?;
+                }
+            }
+            Command::Custom { name, args } => {
+                self.complete_pull_request()?;
+                let (workflows, _, _) = self.workflows()?;
+                let declared: Vec<(String, String)> = workflows
+                    .iter()
+                    .filter_map(|w| w.on.comment.as_ref())
+                    .map(|c| (c.command.clone(), c.permission.clone()))
+                    .collect();
+                let Some((_, permission)) = declared.iter().find(|(c, _)| c == name) else {
+                    let known: Vec<&str> = declared.iter().map(|(c, _)| c.as_str()).collect();
+                    if let Some(best) = andon_core::command::resolve_custom(name, &known) {
+                        self.react(line, "confused")?;
+                        self.reply(
+                            line,
+                            render::unknown_command(&line.text, Some(&format!("/{best}"))),
+                        );
+                        return Ok(true);
+                    }
+                    // Not for andon: another bot's command, or prose.
+                    return Ok(false);
+                };
+                let needed = RepoPermission::parse(permission).unwrap_or(RepoPermission::Write);
+                if !self.allowed(line, needed)? {
+                    return Ok(true);
+                }
+                self.react(line, "rocket")?;
+                let mut event = self.incoming.event.clone();
+                event.command = Some(name.clone());
+                event.args = args.clone();
+                self.run_workflows(&event, &Selection::Triggered)?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn pull_request_author(&self) -> anyhow::Result<String> {
+        if let (Some(github), Some(number)) = (self.github(), self.incoming.event.number) {
+            let info = self.handle.block_on(github.pull_request(
+                self.incoming.installation,
+                self.repository(),
+                number,
+            ))?;
+            return Ok(info.author);
+        }
+        Ok(self.incoming.event.author.clone().unwrap_or_default())
+    }
+
+    /// The latest run of each workflow on this pull request that did not
+    /// succeed, and the steps in it that did not.
+    fn failed_steps(&self) -> anyhow::Result<HashMap<String, HashSet<String>>> {
+        let number = self.incoming.event.number;
+        let query = RunQuery {
+            limit: 1000,
+            repository: Some(self.repository().to_string()),
+            ..RunQuery::default()
+        };
+        let mut seen = HashSet::new();
+        let mut failed = HashMap::new();
+        for summary in self.context.store.runs(&query)? {
+            if summary.number != number || !seen.insert(summary.workflow.clone()) {
+                continue;
+            }
+            if matches!(summary.status, Status::Success | Status::Skipped) {
+                continue;
+            }
+            let Some(run) = self.context.store.run(summary.id)? else {
+                continue;
+            };
+            let steps: HashSet<String> = run
+                .steps
+                .iter()
+                .filter(|s| s.status != Status::Success)
+                .map(|s| s.id.clone())
+                .collect();
+            failed.insert(run.workflow, steps);
+        }
+        Ok(failed)
+    }
+
+    fn help_text(&mut self) -> anyhow::Result<String> {
+        let (workflows, _, _) = self.workflows()?;
+        let refs: Vec<&Workflow> = workflows.iter().collect();
+        let mut manifests = Vec::new();
+        for name in plugins::bundled_names() {
+            let uses = workflow::PluginRef::Bundled(name.to_string());
+            if let Ok(plugin) = plugins::load(
+                &self.context.host,
+                &uses,
+                &PluginFiles::WorkTree(std::path::Path::new(".")),
+            ) && let Ok(manifest) = self.context.host.manifest(&plugin)
+            {
+                manifests.push((name.to_string(), manifest));
+            }
+        }
+        Ok(render::help(&refs, &manifests))
+    }
+
+    fn workflow_names(&mut self) -> anyhow::Result<Vec<String>> {
+        let (workflows, _, _) = self.workflows()?;
+        Ok(workflows.into_iter().map(|w| w.name).collect())
+    }
+
+    /// The mirror, synced so that the event's commits are there.
+    fn mirror(&self) -> anyhow::Result<Repo> {
+        let repository = self.repository();
+        let url = match (&self.context.clone_url, &self.context.git_base_url) {
+            (Some(url), _) => url.clone(),
+            (None, Some(base)) => format!("{}/{repository}.git", base.trim_end_matches('/')),
+            (None, None) => self
+                .incoming
+                .clone_url
+                .clone()
+                .with_context(|| format!("the payload has no clone URL for {repository}"))?,
+        };
+        if !url.contains("://") && !std::path::Path::new(&url).exists() {
+            return Err(Permanent(format!("the repository {url} does not exist")).into());
+        }
+        let event = &self.incoming.event;
+        let mut want: Vec<&str> = Vec::new();
+        if !event.head.is_empty() {
+            want.push(&event.head);
+        }
+        if let Some(base) = &event.base {
+            want.push(base);
+        }
+        self.context
+            .mirrors
+            .sync(repository, &url, &want, None)
+            .map_err(|error| {
+                if error.is_transient() {
+                    anyhow::Error::new(error)
+                } else {
+                    Permanent(error.to_string()).into()
+                }
+            })
+    }
+
+    /// The workflows on the default branch, the mirror, and the commit
+    /// they were read at.
+    fn workflows(&self) -> anyhow::Result<(Vec<Workflow>, Repo, String)> {
+        let repo = self.mirror()?;
+        let branch = self
+            .incoming
+            .default_branch
+            .clone()
+            .unwrap_or_else(|| "main".into());
+        let rev = repo
+            .resolve(&format!("refs/heads/{branch}"))
+            .with_context(|| format!("the default branch `{branch}` is not in the mirror"))?;
+        let mut workflows = Vec::new();
+        for name in repo.list_dir(&rev, workflow::DEFAULT_DIR)? {
+            if !(name.ends_with(".yml") || name.ends_with(".yaml")) {
+                continue;
+            }
+            let path = format!("{}/{name}", workflow::DEFAULT_DIR);
+            let Some(bytes) = repo.read_file(&rev, &path)? else {
+                continue;
+            };
+            let parsed = workflow::parse(&path, &String::from_utf8_lossy(&bytes));
+            let errors: Vec<_> = parsed
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .collect();
+            match parsed.workflow {
+                Some(wf) if errors.is_empty() => workflows.push(wf),
+                _ => tracing::warn!(
+                    repository = self.repository(),
+                    path,
+                    errors = errors.len(),
+                    "a workflow on the default branch has errors and is not run"
+                ),
+            }
+        }
+        Ok((workflows, repo, rev))
+    }
+
+    /// Plan and run the workflows `selection` picks for `event`. Returns
+    /// `Some(reason)` when none ran.
+    fn run_workflows(
+        &mut self,
+        event: &Event,
+        selection: &Selection<'_>,
+    ) -> anyhow::Result<Option<String>> {
+        let (workflows, repo, default_rev) = self.workflows()?;
+        let repo = Arc::new(repo);
+        let base = match &event.base {
+            Some(base) => Some(base.clone()),
+            None => repo.first_parent(&event.head)?,
+        };
+        let change = Arc::new(repo.diff(base.as_deref(), &event.head)?);
+        let paths: Vec<&str> = change.paths().collect();
+        if event.kind == EventKind::PullRequest || event.command.is_some() {
+            self.validate_changed_workflows(&repo, event, &paths)?;
+        }
+        let runs: Vec<PlannedRun<'_>> = match selection {
+            Selection::Triggered => {
+                let plan = plan::plan(event, &paths, &workflows, &Limits::DEFAULT, &Limits::MAX);
+                for skipped in &plan.skipped {
+                    tracing::debug!(
+                        workflow = skipped.workflow,
+                        reason = skipped.reason,
+                        "skipped"
+                    );
+                }
+                plan.runs
+            }
+            Selection::Named(name) => workflows
+                .iter()
+                .filter(|w| w.name == *name)
+                .map(|w| planned_all(w))
+                .collect(),
+            Selection::Rerun(failed) => workflows
+                .iter()
+                .filter_map(|w| {
+                    let steps = failed.get(&w.name)?;
+                    let mut planned = planned_all(w);
+                    planned.steps.retain(|s| steps.contains(&s.step.id));
+                    (!planned.steps.is_empty()).then_some(planned)
+                })
+                .collect(),
+        };
+        if runs.is_empty() {
+            return Ok(Some("no workflow applies".into()));
+        }
+        let offset = self.runs.len();
+        let starts: Vec<PlannedEffect> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, planned)| {
+                render::check_run_start(
+                    &self.prefix,
+                    self.repository(),
+                    self.incoming.installation,
+                    &planned.workflow.name,
+                    &event.head,
+                    offset + i,
+                )
+            })
+            .collect();
+        self.send_early(&starts)?;
+        let inputs = Arc::new(RunInputs {
+            repo: repo.clone(),
+            base,
+            head: event.head.clone(),
+            change,
+            store: self.context.store.clone(),
+        });
+        let pipeline = Pipeline {
+            host: self.context.host.clone(),
+            store: self.context.store.clone(),
+        };
+        let files = PluginFiles::Commit {
+            repo: &repo,
+            rev: &default_rev,
+        };
+        for (i, planned) in runs.iter().enumerate() {
+            let (run, kv_writes) = pipeline.execute(planned, event, &inputs, &files)?;
+            let index = offset + i;
+            for effect in render::effects_for_run(
+                &self.prefix,
+                self.repository(),
+                self.incoming.installation,
+                &run,
+                index,
+            ) {
+                self.effects.push((Some(index), effect));
+            }
+            self.kv_writes.extend(kv_writes);
+            self.runs.push(run);
+        }
+        Ok(None)
+    }
+
+    /// A workflow file changed in a pull request is not run (it could do
+    /// anything with the bot's permissions); it is validated and reported
+    /// on its own check run.
+    fn validate_changed_workflows(
+        &mut self,
+        repo: &Repo,
+        event: &Event,
+        paths: &[&str],
+    ) -> anyhow::Result<()> {
+        let changed: Vec<&str> = paths
+            .iter()
+            .copied()
+            .filter(|p| {
+                p.starts_with(workflow::DEFAULT_DIR)
+                    && (p.ends_with(".yml") || p.ends_with(".yaml"))
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let mut annotations = Vec::new();
+        let mut errors = 0;
+        for path in &changed {
+            let Some(bytes) = repo.read_file(&event.head, path)? else {
+                continue; // deleted
+            };
+            let parsed = workflow::parse(path, &String::from_utf8_lossy(&bytes));
+            for d in parsed.diagnostics {
+                if d.severity == Severity::Error {
+                    errors += 1;
+                }
+                let line = u32::try_from(d.line.max(1)).unwrap_or(1);
+                annotations.push(Annotation {
+                    path: (*path).to_string(),
+                    start_line: line,
+                    end_line: line,
+                    level: if d.severity == Severity::Error {
+                        AnnotationLevel::Failure
+                    } else {
+                        AnnotationLevel::Warning
+                    },
+                    title: None,
+                    message: match &d.hint {
+                        Some(hint) => format!("{}\nhint: {hint}", d.message),
+                        None => d.message.clone(),
+                    },
+                });
+            }
+        }
+        let branch = self
+            .incoming
+            .default_branch
+            .clone()
+            .unwrap_or_else(|| "main".into());
+        let (conclusion, title) = if errors == 0 {
+            (
+                Conclusion::Success,
+                format!("{} workflow file(s) valid", changed.len()),
+            )
+        } else {
+            (
+                Conclusion::Failure,
+                format!("{errors} error(s) in workflow files"),
+            )
+        };
+        let summary = format!(
+            "Workflow files changed in this pull request are checked here but not run: andon runs the workflows on `{branch}`, so the changes take effect once merged.\n\n{}",
+            changed
+                .iter()
+                .map(|p| format!("- `{p}`"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let check = self.planned(
+            "workflow-files",
+            Effect::CheckRunFinish {
+                name: "andon / workflow files".into(),
+                head_sha: event.head.clone(),
+                external_id: format!("{}/workflow-files", self.prefix),
+                conclusion,
+                title,
+                summary,
+                text: None,
+                annotations,
+            },
+        );
+        self.effects.push((None, check));
+        Ok(())
+    }
+}
+
+/// A workflow with every step, whatever its triggers.
+fn planned_all(workflow: &Workflow) -> PlannedRun<'_> {
+    PlannedRun {
+        workflow,
+        steps: workflow
+            .steps
+            .iter()
+            .map(|step| PlannedStep {
+                step,
+                limits: plan::step_limits(step, &Limits::DEFAULT, &Limits::MAX),
+            })
+            .collect(),
+    }
+}
+
+fn trust_key(repository: &str, number: u64) -> String {
+    format!("trust/{repository}#{number}")
+}
