@@ -577,6 +577,7 @@ fn replay(data_dir_flag: Option<PathBuf>, args: &ReplayArgs) -> anyhow::Result<E
         mirrors: andon_git::Mirrors::new(data_dir.join("mirrors")),
         git_base_url: None,
         clone_url: args.repo.clone(),
+        outbox_ready: None,
         self_login: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -45,17 +45,7 @@ pub fn plan<'a>(
     let mut plan = Plan::default();
     for workflow in workflows {
         match applies(workflow, event, changed) {
-            Ok(()) => plan.runs.push(PlannedRun {
-                workflow,
-                steps: workflow
-                    .steps
-                    .iter()
-                    .map(|step| PlannedStep {
-                        step,
-                        limits: step_limits(step, defaults, max),
-                    })
-                    .collect(),
-            }),
+            Ok(()) => plan.runs.push(every_step(workflow, defaults, max)),
             Err(reason) => plan.skipped.push(Skipped {
                 workflow: workflow.name.clone(),
                 reason,
@@ -63,6 +53,22 @@ pub fn plan<'a>(
         }
     }
     plan
+}
+
+/// `workflow` with every one of its steps, whatever its triggers (for
+/// `/andon run NAME`).
+pub fn every_step<'a>(workflow: &'a Workflow, defaults: &Limits, max: &Limits) -> PlannedRun<'a> {
+    PlannedRun {
+        workflow,
+        steps: workflow
+            .steps
+            .iter()
+            .map(|step| PlannedStep {
+                step,
+                limits: step_limits(step, defaults, max),
+            })
+            .collect(),
+    }
 }
 
 /// A step's limits: its own where it sets them, the defaults otherwise,

@@ -186,17 +186,7 @@ const COMMENT_KEYS: &[&str] = &["command", "permission"];
 const SCHEDULE_KEYS: &[&str] = &["cron", "timezone"];
 const CONCURRENCY_KEYS: &[&str] = &["group", "cancel_in_progress"];
 const TRIGGERS: &[&str] = &["pull_request", "push", "manual", "comment", "schedule"];
-const PR_TYPES: &[&str] = &[
-    "opened",
-    "synchronize",
-    "reopened",
-    "ready_for_review",
-    "labeled",
-    "unlabeled",
-    "closed",
-    "edited",
-    "converted_to_draft",
-];
+const PR_TYPES: &[&str] = &crate::webhook::PULL_REQUEST_ACTIONS;
 const REPO_PERMISSIONS: &[&str] = &["read", "triage", "write", "maintain", "admin"];
 
 impl Checker<'_> {

@@ -117,7 +117,7 @@ pub struct Shared {
     pub metrics: Metrics,
     pub api_token: String,
     work: Notify,
-    outbox: Notify,
+    outbox: Arc<Notify>,
     draining: AtomicBool,
 }
 
@@ -224,7 +224,7 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
             metrics: Metrics::default(),
             api_token: api::new_token(),
             work: Notify::new(),
-            outbox: Notify::new(),
+            outbox: Arc::new(Notify::new()),
             draining: AtomicBool::new(false),
         });
         let info = api::publish(data_dir, address, &shared.api_token)?;
@@ -235,6 +235,7 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
             mirrors: Mirrors::new(data_dir.join("mirrors")),
             git_base_url: args.git_base_url.clone(),
             clone_url: None,
+            outbox_ready: Some(shared.outbox.clone()),
             self_login: match &github {
                 Some(gh) => match gh.identity().await {
                     Ok(login) => Some(login),

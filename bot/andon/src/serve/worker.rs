@@ -19,7 +19,7 @@ use andon_core::diagnostic::Severity;
 use andon_core::effect::{Effect, PlannedEffect};
 use andon_core::event::{Event, EventKind};
 use andon_core::limits::Limits;
-use andon_core::plan::{self, PlannedRun, PlannedStep};
+use andon_core::plan::{self, PlannedRun};
 use andon_core::render;
 use andon_core::run::{RunRecord, Status};
 use andon_core::webhook::{self, Incoming, Parsed};
@@ -58,6 +58,9 @@ pub struct Context {
     pub git_base_url: Option<String>,
     /// Fetch every repository from here (`andon replay --repo`).
     pub clone_url: Option<String>,
+    /// Woken when effects are queued early, so the executor starts on
+    /// them while the plugins run.
+    pub outbox_ready: Option<Arc<tokio::sync::Notify>>,
     /// The bot's own login: events it caused are ignored.
     pub self_login: Option<String>,
 }
@@ -374,6 +377,9 @@ impl Job<'_> {
         self.context
             .store
             .enqueue_effects(Some(self.seq), effects, now_ms())?;
+        if let Some(ready) = &self.context.outbox_ready {
+            ready.notify_one();
+        }
         Ok(())
     }
 
@@ -848,13 +854,13 @@ impl Job<'_> {
             Selection::Named(name) => workflows
                 .iter()
                 .filter(|w| w.name == *name)
-                .map(|w| planned_all(w))
+                .map(|w| plan::every_step(w, &Limits::DEFAULT, &Limits::MAX))
                 .collect(),
             Selection::Rerun(failed) => workflows
                 .iter()
                 .filter_map(|w| {
                     let steps = failed.get(&w.name)?;
-                    let mut planned = planned_all(w);
+                    let mut planned = plan::every_step(w, &Limits::DEFAULT, &Limits::MAX);
                     planned.steps.retain(|s| steps.contains(&s.step.id));
                     (!planned.steps.is_empty()).then_some(planned)
                 })
@@ -1000,21 +1006,6 @@ impl Job<'_> {
         );
         self.effects.push((None, check));
         Ok(())
-    }
-}
-
-/// A workflow with every step, whatever its triggers.
-fn planned_all(workflow: &Workflow) -> PlannedRun<'_> {
-    PlannedRun {
-        workflow,
-        steps: workflow
-            .steps
-            .iter()
-            .map(|step| PlannedStep {
-                step,
-                limits: plan::step_limits(step, &Limits::DEFAULT, &Limits::MAX),
-            })
-            .collect(),
     }
 }
 
