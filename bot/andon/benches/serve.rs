@@ -75,31 +75,7 @@ fn main() {
         report.non_2xx,
         report.errors
     );
-    // Zero lost: every acknowledged id is in the store.
-    let listed = andon(
-        &data,
-        &[
-            "deliveries",
-            "list",
-            "--format",
-            "json",
-            "--limit",
-            "1000000",
-        ],
-    );
-    let listed: serde_json::Value = serde_json::from_slice(&listed).expect("deliveries JSON");
-    let ids: std::collections::HashSet<&str> = listed
-        .as_array()
-        .expect("array")
-        .iter()
-        .filter_map(|d| d["id"].as_str())
-        .collect();
-    let lost = report
-        .acked_ids
-        .iter()
-        .filter(|id| !ids.contains(id.as_str()))
-        .count();
-    println!("intake: {acked} acknowledged, {lost} lost");
+    let acked_ids = report.acked_ids.clone();
 
     // --- 2. delivery -> first GitHub call, warm mirror
     wait_idle(&data);
@@ -143,8 +119,35 @@ fn main() {
         p90.as_secs_f64() * 1e3,
         samples[0].as_secs_f64() * 1e3
     );
-    let _ = server.kill();
+    // Zero lost: stop the server, then every acknowledged id must be in
+    // the store.
+    let pid = server.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
     let _ = server.wait();
+    // Zero lost: every acknowledged id is in the store.
+    let listed = andon(
+        &data,
+        &[
+            "deliveries",
+            "list",
+            "--format",
+            "json",
+            "--limit",
+            "1000000",
+        ],
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&listed).expect("deliveries JSON");
+    let ids: std::collections::HashSet<&str> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|d| d["id"].as_str())
+        .collect();
+    let lost = acked_ids
+        .iter()
+        .filter(|id| !ids.contains(id.as_str()))
+        .count();
+    println!("intake: {acked} acknowledged, {lost} lost");
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {

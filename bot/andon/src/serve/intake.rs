@@ -21,6 +21,9 @@ use sha2::Sha256;
 
 use super::{Shared, now_ms};
 
+/// How long a request waits for its flush before answering 503.
+const DURABLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// GitHub's own limit on webhook payloads.
 pub const MAX_BODY: usize = 25 * 1024 * 1024;
 
@@ -168,15 +171,32 @@ pub async fn webhook(
         received_at_ms: now_ms(),
         body: body.to_vec(),
     };
+    // The write goes to sled's in-memory log; durability comes from the
+    // shared flush below. sled may block a writer while it flushes, so
+    // the write stays off the async threads.
     let store = shared.store.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let accepted = store.accept(&delivery)?;
-        store.sync()?;
-        Ok::<_, andon_store::StoreError>(accepted)
-    })
-    .await;
+    let stored = match tokio::task::spawn_blocking(move || store.accept(&delivery)).await {
+        Ok(stored) => stored,
+        Err(error) => {
+            tracing::error!(delivery = id, %error, "the store task failed");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "error": "cannot store the delivery now; redeliver it later" })),
+            )
+                .into_response();
+        }
+    };
+    // A duplicate waits too: its first copy may still be on its way to disk.
+    if stored.is_ok() && !shared.durability.durable(DURABLE_TIMEOUT).await {
+        tracing::error!(delivery = id, "the store did not flush in time");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": "cannot store the delivery now; redeliver it later" })),
+        )
+            .into_response();
+    }
     match stored {
-        Ok(Ok(Accepted::New { seq })) => {
+        Ok(Accepted::New { seq }) => {
             shared.metrics.accepted();
             tracing::info!(delivery = id, event, seq, "accepted");
             shared.wake_workers();
@@ -186,7 +206,7 @@ pub async fn webhook(
             )
                 .into_response()
         }
-        Ok(Ok(Accepted::Duplicate { seq })) => {
+        Ok(Accepted::Duplicate { seq }) => {
             shared.metrics.rejected("duplicate");
             tracing::info!(delivery = id, event, seq, "duplicate delivery ignored");
             (
@@ -195,16 +215,8 @@ pub async fn webhook(
             )
                 .into_response()
         }
-        Ok(Err(error)) => {
-            tracing::error!(delivery = id, %error, "cannot store the delivery");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "error": "cannot store the delivery now; redeliver it later" })),
-            )
-                .into_response()
-        }
         Err(error) => {
-            tracing::error!(delivery = id, %error, "the store task failed");
+            tracing::error!(delivery = id, %error, "cannot store the delivery");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({ "error": "cannot store the delivery now; redeliver it later" })),

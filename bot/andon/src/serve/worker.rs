@@ -44,6 +44,9 @@ use crate::plugins::{self, PluginFiles};
 
 /// After this many failed attempts a delivery is marked failed.
 const MAX_ATTEMPTS: u32 = 5;
+/// How many pending deliveries the dispatcher looks at at once, to find
+/// ones whose pull request is not busy.
+const WINDOW: usize = 64;
 /// Commands acted on per comment.
 const MAX_COMMANDS: usize = 10;
 /// The kv namespace andon itself uses (trust granted by `/andon ok-to-test`).
@@ -92,19 +95,31 @@ pub async fn dispatch(shared: Arc<Shared>, context: Arc<Context>, workers: usize
         if shared.draining() {
             break;
         }
+        // With every worker busy there is nothing to hand out: do not read
+        // the inbox on every new delivery (under a flood that would cost
+        // more than the intake itself).
+        if permits.available_permits() == 0 {
+            if let Some(joined) = tasks.join_next().await
+                && let Ok((seq, Some(delay))) = joined
+            {
+                not_before.insert(seq, Instant::now() + delay);
+            }
+            continue;
+        }
         let store = shared.store.clone();
-        let pending = match tokio::task::spawn_blocking(move || store.pending_deliveries(512)).await
-        {
-            Ok(Ok(pending)) => pending,
-            Ok(Err(error)) => {
-                tracing::error!(%error, "cannot read the inbox");
-                Vec::new()
-            }
-            Err(error) => {
-                tracing::error!(%error, "the inbox task failed");
-                Vec::new()
-            }
-        };
+        let window = WINDOW.max(workers * 8);
+        let pending =
+            match tokio::task::spawn_blocking(move || store.pending_deliveries(window)).await {
+                Ok(Ok(pending)) => pending,
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "cannot read the inbox");
+                    Vec::new()
+                }
+                Err(error) => {
+                    tracing::error!(%error, "the inbox task failed");
+                    Vec::new()
+                }
+            };
         let pending_seqs: HashSet<u64> = pending.iter().map(|d| d.seq).collect();
         keys.retain(|seq, _| pending_seqs.contains(seq));
         not_before.retain(|seq, _| pending_seqs.contains(seq));
