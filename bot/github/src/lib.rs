@@ -35,7 +35,7 @@ use andon_core::effect::{Effect, EffectOutcome, PlannedEffect};
 use octocrab::Octocrab;
 use octocrab::models::{AppId, InstallationId};
 use octocrab::service::middleware::retry::RetryConfig;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 pub use backoff::backoff;
@@ -58,6 +58,8 @@ pub struct GitHub {
     identity: Mutex<Option<String>>,
     /// `x-ratelimit-remaining` of the last response that had it.
     rate_limit_remaining: AtomicU64,
+    /// The plain token, for fetching over https; `None` for an App.
+    plain_token: Option<SecretString>,
 }
 
 enum Auth {
@@ -150,6 +152,10 @@ impl GitHub {
             auth,
             identity: Mutex::new(None),
             rate_limit_remaining: AtomicU64::new(RATE_UNKNOWN),
+            plain_token: match &config.credentials {
+                Credentials::Token(token) => Some(token.clone()),
+                Credentials::App { .. } => None,
+            },
         })
     }
 
@@ -286,6 +292,19 @@ impl GitHub {
             Err(error) if error.is_transient() => Err(error),
             Err(_) => Ok(None),
         }
+    }
+
+    /// The password for fetching a repository over https as user
+    /// `x-access-token`: the installation's token for an App (cached by
+    /// octocrab and refreshed before it expires), the token itself
+    /// otherwise. For the git adapter's credential callback only; never
+    /// logged.
+    pub async fn git_token(&self, installation: Option<u64>) -> Result<SecretString, GitHubError> {
+        if let Some(token) = &self.plain_token {
+            return Ok(token.clone());
+        }
+        let api = self.api(installation)?;
+        api.crab.installation_token().await.map_err(from_octocrab)
     }
 
     /// The client for a repository call: the token's, or the installation's.

@@ -33,6 +33,7 @@ use andon_store::{
     StoreError,
 };
 use anyhow::{Context as _, anyhow, bail};
+use secrecy::ExposeSecret;
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -784,9 +785,18 @@ impl Job<'_> {
         if let Some(base) = &event.base {
             want.push(base);
         }
+        // Private repositories need the installation's token over https.
+        let auth = match self.github() {
+            Some(github) if url.starts_with("https://") => Some(andon_git::Auth::new(
+                self.handle
+                    .block_on(github.git_token(self.incoming.installation))?
+                    .expose_secret(),
+            )),
+            _ => None,
+        };
         self.context
             .mirrors
-            .sync(repository, &url, &want, None)
+            .sync(repository, &url, &want, auth.as_ref())
             .map_err(|error| {
                 if error.is_transient() {
                     anyhow::Error::new(error)

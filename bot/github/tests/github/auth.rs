@@ -200,3 +200,34 @@ async fn an_installation_the_app_lost_is_a_permanent_failure() {
         "{outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn the_git_token_is_the_cached_installation_token_or_the_plain_token() {
+    use secrecy::ExposeSecret;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/app/installations/42/access_tokens"))
+        .and(SignedByApp)
+        .respond_with(created(fixture("installation-token.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let github = GitHub::new(&app_config(&server.uri())).expect("client");
+    for _ in 0..2 {
+        let token = github.git_token(Some(42)).await.expect("a token");
+        assert_eq!(token.expose_secret(), INSTALLATION_TOKEN);
+    }
+    assert!(matches!(
+        github.git_token(None).await,
+        Err(GitHubError::NoInstallation)
+    ));
+    let plain = GitHub::new(&token_config(&server.uri())).expect("client");
+    assert_eq!(
+        plain
+            .git_token(Some(42))
+            .await
+            .expect("token")
+            .expose_secret(),
+        TOKEN
+    );
+}
