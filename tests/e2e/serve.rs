@@ -647,3 +647,74 @@ fn no_acknowledged_delivery_is_lost_or_repeated_across_kill_9() {
         .count();
     assert_eq!(finished, list.len());
 }
+
+#[test]
+fn workflow_commands_typos_and_review_bodies() {
+    let (origin, base, head) = origin_with_review();
+    origin.write(
+        ".andon/workflows/recheck.yml",
+        "name: recheck\non:\n  comment: { command: recheck, permission: write }\nsteps:\n  - id: size\n    uses: size\n    permissions: [labels]\n",
+    );
+    origin.commit_all("a comment-triggered workflow");
+    let github = github_with_pull(6, &base, &head);
+    github.set_permission(REPO, "maintainer", Permission::Write);
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), &github.url(), &[]);
+
+    let typo = github.add_comment(REPO, 6, "maintainer", "/rechek");
+    let payload =
+        comment(&origin, 6, "maintainer", "/rechek").set("/comment/id", serde_json::json!(typo));
+    assert_eq!(server.post(&payload.delivery("wc-1")).0, 202);
+    let other = github.add_comment(REPO, 6, "maintainer", "/shrug not for andon");
+    let payload = comment(&origin, 6, "maintainer", "/shrug not for andon")
+        .set("/comment/id", serde_json::json!(other));
+    assert_eq!(server.post(&payload.delivery("wc-2")).0, 202);
+    let ok = github.add_comment(REPO, 6, "maintainer", "/recheck");
+    let payload =
+        comment(&origin, 6, "maintainer", "/recheck").set("/comment/id", serde_json::json!(ok));
+    assert_eq!(server.post(&payload.delivery("wc-3")).0, 202);
+    // A command in a review body.
+    let review = Payload::fixture("pull_request_review", "submitted.payload.json")
+        .repository(REPO, origin.path().to_str().expect("utf-8"))
+        .set("/repository/default_branch", serde_json::json!("main"))
+        .number(6)
+        .base_sha(&base)
+        .head_sha(&head)
+        .set(
+            "/review/body",
+            serde_json::json!("Looks right.\n/andon run review"),
+        )
+        .set("/sender/login", serde_json::json!("maintainer"));
+    assert_eq!(server.post(&review.delivery("wc-4")).0, 202);
+
+    assert!(server.wait_idle(WAIT), "{}", server.log());
+    let bot: Vec<String> = github
+        .comments(REPO, 6)
+        .into_iter()
+        .filter(|c| c.author == "andon-bot")
+        .map(|c| c.body)
+        .collect();
+    assert_eq!(bot.len(), 1, "one reply, to the typo only: {bot:#?}");
+    assert!(bot[0].contains("Did you mean `/recheck`?"), "{bot:#?}");
+    assert!(
+        github.reactions(other).is_empty(),
+        "another bot's command is left alone"
+    );
+    assert_eq!(
+        github
+            .reactions(ok)
+            .into_iter()
+            .map(|r| r.content)
+            .collect::<Vec<_>>(),
+        vec!["rocket".to_string()]
+    );
+    let runs = github.check_runs(REPO);
+    let recheck = workflow_check(&runs, "andon / recheck").expect("the recheck check run");
+    assert_eq!(recheck.head_sha, head);
+    assert_eq!(recheck.conclusion.as_deref(), Some("success"));
+    assert!(
+        workflow_check(&runs, "andon / review").is_some(),
+        "the review body's command ran"
+    );
+    assert_eq!(github.labels(REPO, 6), vec!["size/XS".to_string()]);
+}

@@ -34,7 +34,7 @@ impl Guest for Size {
             name: "size".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             description: "labels pull requests size/XS to size/XXL by changed lines".into(),
-            events: vec![EventKind::PullRequest],
+            events: vec![EventKind::PullRequest, EventKind::Comment],
             commands: Vec::new(),
             permissions: vec![Permission::Labels],
             config_schema: Some(CONFIG_SCHEMA.into()),
@@ -45,7 +45,13 @@ impl Guest for Size {
         // The config is checked on every event, so a mistake shows up early.
         let raw: RawConfig = andon_pdk::config(&inv)?;
         let cfg = Config::try_from(raw).map_err(PluginError::InvalidConfig)?;
-        if !matches!(inv.event.kind, EventKind::PullRequest) {
+        // A pull request, or a command on one (`/andon run review`).
+        let on_pull_request = match inv.event.kind {
+            EventKind::PullRequest => true,
+            EventKind::Comment => inv.event.number.is_some(),
+            _ => false,
+        };
+        if !on_pull_request {
             return Ok(Vec::new());
         }
         let files: Vec<FileStat> = host::changed_files().into_iter().map(file_stat).collect();
