@@ -1,96 +1,74 @@
-//! Group commit for the intake, without a thread per waiting request.
+//! Group commit for the intake: one thread writes and flushes batches.
 //!
-//! A request writes its delivery to sled, takes a ticket, and awaits the
-//! flush that covers it. One flusher thread takes the newest ticket,
-//! flushes, and publishes it: every request whose ticket it covered is
-//! answered by that one flush. Waiting requests are async tasks, not
-//! blocked threads, so a burst of 64 requests costs one fsync and no
-//! thread hand-offs (the store's own `sync` parks a thread per caller,
-//! which on two cores spent more time switching threads than writing).
+//! Each request hands its delivery to the committer thread and awaits the
+//! answer. The thread takes every delivery queued so far, writes them to
+//! sled one after another (no lock contention between threads), flushes
+//! once, and only then answers each request: one fsync acknowledges the
+//! whole batch. Waiting requests are async tasks, not parked threads; on
+//! two cores, thread hand-offs cost more than the writes themselves.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::mpsc;
 
-use andon_store::Store;
-use tokio::sync::watch;
+use andon_store::{Accepted, InboxStore, NewDelivery, Store, StoreError};
+use tokio::sync::oneshot;
 
-/// Tickets and the flusher that honours them.
-pub struct Durability {
-    issued: AtomicU64,
-    wake: Arc<(Mutex<bool>, Condvar)>,
-    flushed: watch::Receiver<u64>,
+/// The most deliveries written under one flush.
+const MAX_BATCH: usize = 1024;
+
+struct Job {
+    delivery: NewDelivery,
+    reply: oneshot::Sender<Result<Accepted, StoreError>>,
 }
 
-impl Durability {
-    /// Start the flusher thread for `store`.
-    pub fn start(store: Store) -> std::io::Result<Arc<Durability>> {
-        let (sender, flushed) = watch::channel(0u64);
-        let durability = Arc::new(Durability {
-            issued: AtomicU64::new(0),
-            wake: Arc::new((Mutex::new(false), Condvar::new())),
-            flushed,
-        });
-        let shared = durability.clone();
+/// The handle requests use; the thread stops when it is dropped.
+pub struct Committer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Committer {
+    /// Start the committer thread for `store`.
+    pub fn start(store: Store) -> std::io::Result<Committer> {
+        let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
-            .name("andon-flush".into())
-            .spawn(move || shared.flusher(&store, &sender))?;
-        Ok(durability)
+            .name("andon-commit".into())
+            .spawn(move || commit_batches(&store, &queue))?;
+        Ok(Committer { jobs })
     }
 
-    fn flusher(&self, store: &Store, sender: &watch::Sender<u64>) {
-        let mut done = 0u64;
-        loop {
-            {
-                let (lock, signal) = &*self.wake;
-                let mut pending = lock
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                while !*pending {
-                    pending = signal
-                        .wait(pending)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                }
-                *pending = false;
-            }
-            if sender.is_closed() {
-                return;
-            }
-            // Every ticket up to here was taken after its write.
-            let target = self.issued.load(Ordering::SeqCst);
-            if target <= done {
-                continue;
-            }
-            match store.flush() {
-                Ok(()) => {
-                    done = target;
-                    sender.send_replace(done);
-                }
-                Err(error) => {
-                    tracing::error!(%error, "cannot flush the store; retrying");
-                    std::thread::sleep(Duration::from_millis(50));
-                    self.signal();
-                }
+    /// Store `delivery` and return once it is on disk.
+    pub async fn accept(&self, delivery: NewDelivery) -> Result<Accepted, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { delivery, reply })
+            .map_err(|_| StoreError::Io("the committer thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Io("the committer thread has stopped".into()))?
+    }
+}
+
+fn commit_batches(store: &Store, queue: &mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
         }
-    }
-
-    fn signal(&self) {
-        let (lock, signal) = &*self.wake;
-        *lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
-        signal.notify_one();
-    }
-
-    /// Wait until everything written before this call is on disk; `false`
-    /// if that did not happen within `timeout`.
-    pub async fn durable(&self, timeout: Duration) -> bool {
-        let ticket = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
-        self.signal();
-        let mut flushed = self.flushed.clone();
-        tokio::time::timeout(timeout, flushed.wait_for(|done| *done >= ticket))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        let results: Vec<Result<Accepted, StoreError>> = batch
+            .iter()
+            .map(|job| store.accept(&job.delivery))
+            .collect();
+        // Duplicates wait for the flush too: their first copy may be in
+        // this very batch.
+        let flushed = store.flush();
+        for (job, result) in batch.into_iter().zip(results) {
+            let result = match (&flushed, result) {
+                (Err(error), Ok(_)) => Err(StoreError::Io(format!("cannot flush: {error}"))),
+                (_, result) => result,
+            };
+            let _ = job.reply.send(result);
+        }
     }
 }

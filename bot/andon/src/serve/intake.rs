@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use andon_store::{Accepted, InboxStore, NewDelivery};
+use andon_store::{Accepted, NewDelivery};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -20,9 +20,6 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::{Shared, now_ms};
-
-/// How long a request waits for its flush before answering 503.
-const DURABLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// GitHub's own limit on webhook payloads.
 pub const MAX_BODY: usize = 25 * 1024 * 1024;
@@ -171,30 +168,9 @@ pub async fn webhook(
         received_at_ms: now_ms(),
         body: body.to_vec(),
     };
-    // The write goes to sled's in-memory log; durability comes from the
-    // shared flush below. sled may block a writer while it flushes, so
-    // the write stays off the async threads.
-    let store = shared.store.clone();
-    let stored = match tokio::task::spawn_blocking(move || store.accept(&delivery)).await {
-        Ok(stored) => stored,
-        Err(error) => {
-            tracing::error!(delivery = id, %error, "the store task failed");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "error": "cannot store the delivery now; redeliver it later" })),
-            )
-                .into_response();
-        }
-    };
-    // A duplicate waits too: its first copy may still be on its way to disk.
-    if stored.is_ok() && !shared.durability.durable(DURABLE_TIMEOUT).await {
-        tracing::error!(delivery = id, "the store did not flush in time");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "error": "cannot store the delivery now; redeliver it later" })),
-        )
-            .into_response();
-    }
+    // One committer thread writes and flushes whole batches; the answer
+    // comes once this delivery is on disk.
+    let stored = shared.committer.accept(delivery).await;
     match stored {
         Ok(Accepted::New { seq }) => {
             shared.metrics.accepted();

@@ -114,7 +114,7 @@ impl Metrics {
 /// What the intake, the API and the loops share.
 pub struct Shared {
     pub store: Store,
-    durability: Arc<durable::Durability>,
+    committer: durable::Committer,
     pub secrets: Secrets,
     pub metrics: Metrics,
     pub api_token: String,
@@ -222,8 +222,8 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
             store: store.clone(),
-            durability: durable::Durability::start(store.clone())
-                .context("cannot start the flusher thread")?,
+            committer: durable::Committer::start(store.clone())
+                .context("cannot start the committer thread")?,
             secrets,
             metrics: Metrics::default(),
             api_token: api::new_token(),
