@@ -583,6 +583,8 @@ impl Job<'_> {
     fn command(&mut self, line: &CommandLine) -> anyhow::Result<bool> {
         match &line.command {
             Command::Help => {
+                // Knowing the head lets a warm mirror answer without a fetch.
+                self.complete_pull_request()?;
                 self.react(line, "eyes")?;
                 let help = self.help_text()?;
                 self.reply(line, help);
