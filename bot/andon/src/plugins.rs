@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use andon_core::Manifest;
 use andon_core::workflow::{PluginRef, closest};
 use andon_git::Repo;
 use andon_host::{Plugin, PluginHost};
@@ -80,4 +81,17 @@ pub fn warm(host: &PluginHost) {
             tracing::warn!(plugin = plugin.name, %error, "cannot load a bundled plugin");
         }
     }
+}
+
+/// The manifest of every bundled plugin that loads, by name (for
+/// `/andon help`).
+pub fn bundled_manifests(host: &PluginHost) -> Vec<(String, Manifest)> {
+    andon_bundle::STOCK
+        .iter()
+        .filter_map(|plugin| {
+            let loaded = host.load(plugin.name, plugin.wasm, None).ok()?;
+            let manifest = host.manifest(&loaded).ok()?;
+            Some((plugin.name.to_string(), manifest))
+        })
+        .collect()
 }

@@ -42,11 +42,6 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(open_error)?;
         let db = sled::Config::new()
             .path(dir)
-            // Every change that must survive a crash is made durable by an
-            // explicit (group-committed) flush; sled's own timer flush
-            // would only compete with it.
-            .flush_every_ms(None)
-            .mode(sled::Mode::HighThroughput)
             .open()
             .map_err(|error| match error {
                 // sled 0.34 reports a held lock only through this message

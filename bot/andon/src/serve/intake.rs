@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use andon_store::{Accepted, NewDelivery};
+use andon_store::{Accepted, InboxStore, NewDelivery, StoreError};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -168,9 +168,17 @@ pub async fn webhook(
         received_at_ms: now_ms(),
         body: body.to_vec(),
     };
-    // One committer thread writes and flushes whole batches; the answer
-    // comes once this delivery is on disk.
-    let stored = shared.committer.accept(delivery).await;
+    // The store's group commit: concurrent requests share one flush, and
+    // the answer comes once this delivery is on disk. A duplicate waits
+    // too: its first copy may still be on its way there.
+    let store = shared.store.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let accepted = store.accept(&delivery)?;
+        store.sync()?;
+        Ok(accepted)
+    })
+    .await
+    .unwrap_or_else(|error| Err(StoreError::Io(format!("the store task failed: {error}"))));
     match stored {
         Ok(Accepted::New { seq }) => {
             shared.metrics.accepted();

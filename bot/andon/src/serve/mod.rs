@@ -9,7 +9,6 @@
 //! effects not yet done.
 
 pub mod api;
-mod durable;
 mod executor;
 mod intake;
 pub mod worker;
@@ -114,7 +113,6 @@ impl Metrics {
 /// What the intake, the API and the loops share.
 pub struct Shared {
     pub store: Store,
-    committer: durable::Committer,
     pub secrets: Secrets,
     pub metrics: Metrics,
     pub api_token: String,
@@ -222,8 +220,6 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
             store: store.clone(),
-            committer: durable::Committer::start(store.clone())
-                .context("cannot start the committer thread")?,
             secrets,
             metrics: Metrics::default(),
             api_token: api::new_token(),

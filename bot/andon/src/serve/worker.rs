@@ -26,7 +26,7 @@ use andon_core::webhook::{self, Incoming, Parsed};
 use andon_core::workflow::{self, Workflow};
 use andon_core::{Annotation, AnnotationLevel, Conclusion};
 use andon_git::{Mirrors, Repo};
-use andon_github::{GitHub, RepoPermission};
+use andon_github::{GitHub, PullRequestInfo, RepoPermission};
 use andon_host::PluginHost;
 use andon_store::{
     DeliveryRecord, DeliveryState, InboxStore, KvStore, OutboxStore, RunQuery, RunStore, Store,
@@ -320,6 +320,8 @@ pub fn process(context: &Context, handle: &Handle, delivery: &DeliveryRecord) ->
         runs: Vec::new(),
         kv_writes: Vec::new(),
         effects: Vec::new(),
+        pull: None,
+        loaded: None,
     };
     match job.handle() {
         Ok(Some(reason)) if job.runs.is_empty() && job.effects.is_empty() => {
@@ -358,6 +360,19 @@ struct Job<'a> {
     kv_writes: KvWrites,
     /// Effects committed with the runs; `Some(i)` ties one to `runs[i]`.
     effects: Vec<(Option<usize>, PlannedEffect)>,
+    /// The pull request as the API described it, once asked.
+    pull: Option<PullRequestInfo>,
+    /// The workflows of the default branch, once loaded (commands may need
+    /// them several times).
+    loaded: Option<Arc<Loaded>>,
+}
+
+/// The workflows on the default branch, the mirror they came from, and the
+/// commit they were read at.
+struct Loaded {
+    workflows: Vec<Workflow>,
+    repo: Arc<Repo>,
+    rev: String,
 }
 
 /// Which workflows a delivery runs.
@@ -505,12 +520,13 @@ impl Job<'_> {
             number,
         ))?;
         let event = &mut self.incoming.event;
-        event.head = info.head_sha;
-        event.base = Some(info.base_sha);
-        event.branch = Some(info.base_ref);
-        event.labels = info.labels;
-        event.title = Some(info.title);
+        event.head.clone_from(&info.head_sha);
+        event.base = Some(info.base_sha.clone());
+        event.branch = Some(info.base_ref.clone());
+        event.labels.clone_from(&info.labels);
+        event.title = Some(info.title.clone());
         self.incoming.fork = info.fork;
+        self.pull = Some(info);
         Ok(())
     }
 
@@ -664,8 +680,9 @@ impl Job<'_> {
             }
             Command::Custom { name, args } => {
                 self.complete_pull_request()?;
-                let (workflows, _, _) = self.workflows()?;
-                let declared: Vec<(String, String)> = workflows
+                let declared: Vec<(String, String)> = self
+                    .workflows()?
+                    .workflows
                     .iter()
                     .filter_map(|w| w.on.comment.as_ref())
                     .map(|c| (c.command.clone(), c.permission.clone()))
@@ -697,7 +714,11 @@ impl Job<'_> {
         Ok(true)
     }
 
+    /// Who opened the pull request (a comment's author is someone else).
     fn pull_request_author(&self) -> anyhow::Result<String> {
+        if let Some(info) = &self.pull {
+            return Ok(info.author.clone());
+        }
         if let (Some(github), Some(number)) = (self.github(), self.incoming.event.number) {
             let info = self.handle.block_on(github.pull_request(
                 self.incoming.installation,
@@ -742,26 +763,21 @@ impl Job<'_> {
     }
 
     fn help_text(&mut self) -> anyhow::Result<String> {
-        let (workflows, _, _) = self.workflows()?;
-        let refs: Vec<&Workflow> = workflows.iter().collect();
-        let mut manifests = Vec::new();
-        for name in plugins::bundled_names() {
-            let uses = workflow::PluginRef::Bundled(name.to_string());
-            if let Ok(plugin) = plugins::load(
-                &self.context.host,
-                &uses,
-                &PluginFiles::WorkTree(std::path::Path::new(".")),
-            ) && let Ok(manifest) = self.context.host.manifest(&plugin)
-            {
-                manifests.push((name.to_string(), manifest));
-            }
-        }
-        Ok(render::help(&refs, &manifests))
+        let loaded = self.workflows()?;
+        let refs: Vec<&Workflow> = loaded.workflows.iter().collect();
+        Ok(render::help(
+            &refs,
+            &plugins::bundled_manifests(&self.context.host),
+        ))
     }
 
     fn workflow_names(&mut self) -> anyhow::Result<Vec<String>> {
-        let (workflows, _, _) = self.workflows()?;
-        Ok(workflows.into_iter().map(|w| w.name).collect())
+        Ok(self
+            .workflows()?
+            .workflows
+            .iter()
+            .map(|w| w.name.clone())
+            .collect())
     }
 
     /// The mirror, synced so that the event's commits are there.
@@ -776,9 +792,6 @@ impl Job<'_> {
                 .clone()
                 .with_context(|| format!("the payload has no clone URL for {repository}"))?,
         };
-        if !url.contains("://") && !std::path::Path::new(&url).exists() {
-            return Err(Permanent(format!("the repository {url} does not exist")).into());
-        }
         let event = &self.incoming.event;
         let mut want: Vec<&str> = Vec::new();
         if !event.head.is_empty() {
@@ -808,9 +821,17 @@ impl Job<'_> {
             })
     }
 
-    /// The workflows on the default branch, the mirror, and the commit
-    /// they were read at.
-    fn workflows(&self) -> anyhow::Result<(Vec<Workflow>, Repo, String)> {
+    /// The workflows on the default branch, loaded once per delivery.
+    fn workflows(&mut self) -> anyhow::Result<Arc<Loaded>> {
+        if let Some(loaded) = &self.loaded {
+            return Ok(loaded.clone());
+        }
+        let loaded = Arc::new(self.load_workflows()?);
+        self.loaded = Some(loaded.clone());
+        Ok(loaded)
+    }
+
+    fn load_workflows(&self) -> anyhow::Result<Loaded> {
         let repo = self.mirror()?;
         let branch = self
             .incoming
@@ -845,7 +866,11 @@ impl Job<'_> {
                 ),
             }
         }
-        Ok((workflows, repo, rev))
+        Ok(Loaded {
+            workflows,
+            repo: Arc::new(repo),
+            rev,
+        })
     }
 
     /// Plan and run the workflows `selection` picks for `event`. Returns
@@ -855,8 +880,8 @@ impl Job<'_> {
         event: &Event,
         selection: &Selection<'_>,
     ) -> anyhow::Result<Option<String>> {
-        let (workflows, repo, default_rev) = self.workflows()?;
-        let repo = Arc::new(repo);
+        let loaded = self.workflows()?;
+        let (workflows, repo, default_rev) = (&loaded.workflows, &loaded.repo, &loaded.rev);
         let base = match &event.base {
             Some(base) => Some(base.clone()),
             None => repo.first_parent(&event.head)?,
@@ -864,11 +889,11 @@ impl Job<'_> {
         let change = Arc::new(repo.diff(base.as_deref(), &event.head)?);
         let paths: Vec<&str> = change.paths().collect();
         if event.kind == EventKind::PullRequest || event.command.is_some() {
-            self.validate_changed_workflows(&repo, event, &paths)?;
+            self.validate_changed_workflows(repo, event, &paths)?;
         }
         let runs: Vec<PlannedRun<'_>> = match selection {
             Selection::Triggered => {
-                let plan = plan::plan(event, &paths, &workflows, &Limits::DEFAULT, &Limits::MAX);
+                let plan = plan::plan(event, &paths, workflows, &Limits::DEFAULT, &Limits::MAX);
                 for skipped in &plan.skipped {
                     tracing::debug!(
                         workflow = skipped.workflow,
@@ -924,8 +949,8 @@ impl Job<'_> {
             store: self.context.store.clone(),
         };
         let files = PluginFiles::Commit {
-            repo: &repo,
-            rev: &default_rev,
+            repo,
+            rev: default_rev,
         };
         for (i, planned) in runs.iter().enumerate() {
             let (run, kv_writes) = pipeline.execute(planned, event, &inputs, &files)?;
