@@ -19,6 +19,13 @@ const PLUGINS: &[(&str, &str, &str)] = &[
         "andon_secret_scan.wasm",
         "secret-scan.wasm",
     ),
+    (
+        "andon-data-check",
+        "andon_data_check.wasm",
+        "data-check.wasm",
+    ),
+    ("andon-data-diff", "andon_data_diff.wasm", "data-diff.wasm"),
+    ("andon-etl", "andon_etl.wasm", "etl.wasm"),
     ("andon-testbed", "andon_testbed.wasm", "testbed.wasm"),
 ];
 

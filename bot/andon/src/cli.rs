@@ -295,6 +295,7 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         head,
         change: Arc::new(change),
         store,
+        now_micros: crate::inputs::now_micros(),
     });
     let run = pipeline.run(planned, &event, &inputs, &PluginFiles::WorkTree(&root))?;
     match args.format {

@@ -15,6 +15,9 @@ pub struct RunInputs {
     pub head: String,
     pub change: Arc<Change>,
     pub store: Store,
+    /// The run's reference time in microseconds since the epoch: the tick a
+    /// scheduled run was due at, or when the run started (`dataset.now`).
+    pub now_micros: i64,
 }
 
 /// One step's view: the run's inputs plus its kv namespace.
@@ -55,6 +58,10 @@ impl StepInputs for GitInputs {
             .map(|bytes| Box::new(BytesBlob::new(bytes)) as Box<dyn Blob>)
     }
 
+    fn now_micros(&self) -> i64 {
+        self.run.now_micros
+    }
+
     fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
         match self.run.store.kv_get(&self.namespace, key) {
             Ok(value) => value,
@@ -64,4 +71,11 @@ impl StepInputs for GitInputs {
             }
         }
     }
+}
+
+/// The wall clock in microseconds since the epoch.
+pub fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }

@@ -23,6 +23,18 @@ pub const STOCK: &[Plugin] = &[
         name: "secret-scan",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/secret-scan.wasm")),
     },
+    Plugin {
+        name: "data-check",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/data-check.wasm")),
+    },
+    Plugin {
+        name: "data-diff",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/data-diff.wasm")),
+    },
+    Plugin {
+        name: "etl",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/etl.wasm")),
+    },
 ];
 
 /// The stock plugin called `name`, if there is one.
@@ -46,7 +58,10 @@ mod tests {
     #[test]
     fn stock_plugins_are_components() {
         let names: Vec<&str> = STOCK.iter().map(|p| p.name).collect();
-        assert_eq!(names, ["size", "secret-scan"]);
+        assert_eq!(
+            names,
+            ["size", "secret-scan", "data-check", "data-diff", "etl"]
+        );
         for plugin in STOCK {
             assert!(
                 plugin.wasm.starts_with(&COMPONENT_HEADER),

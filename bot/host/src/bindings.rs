@@ -5,9 +5,11 @@ wasmtime::component::bindgen!({
     world: "plugin",
     with: {
         "andon:plugin/host.blob": crate::state::BlobHandle,
+        "andon:plugin/dataset.reader": crate::state::ReaderHandle,
     },
     imports: { default: trappable },
 });
 
+pub use andon::plugin::dataset as wit_dataset;
 pub use andon::plugin::host as wit_host;
 pub use andon::plugin::types as wit;

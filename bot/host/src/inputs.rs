@@ -1,6 +1,8 @@
 //! What a step can read, as a port the caller implements (from git, the
 //! store, or fixtures in tests). The host checks paths before asking.
 
+use std::io::Read;
+
 use andon_core::change::{AddedLine, ChangedFile, Side};
 
 /// Why a file could not be read.
@@ -41,9 +43,52 @@ pub trait StepInputs: Send + Sync {
         Err(ReadError::NotFound)
     }
 
+    /// A file as a stream, for datasets: never the whole file in memory
+    /// when the source can avoid it. `path` has been checked by the host.
+    /// The default reads the whole file through [`StepInputs::read_file`].
+    fn open_stream(&self, side: Side, path: &str) -> Result<Stream, ReadError> {
+        let bytes = self.read_file(side, path)?;
+        Ok(Stream::from_bytes(bytes))
+    }
+
+    /// An artifact an earlier step of the same run stored under `name`.
+    fn open_artifact(&self, _name: &str) -> Result<Stream, ReadError> {
+        Err(ReadError::NotFound)
+    }
+
+    /// The run's reference time in microseconds since the epoch (the tick a
+    /// scheduled run was due at, or when the run started). The default is
+    /// the wall clock now.
+    fn now_micros(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+    }
+
     /// A value from this plugin's own namespace.
     fn kv_get(&self, _key: &str) -> Option<Vec<u8>> {
         None
+    }
+}
+
+/// An input opened for one streaming pass.
+pub struct Stream {
+    pub reader: Box<dyn Read + Send>,
+    /// Size in bytes.
+    pub size: u64,
+    /// What identifies the content, for lineage: `git:<blob id>` or
+    /// `sha256:<hex>`, empty when unknown.
+    pub content_id: String,
+}
+
+impl Stream {
+    /// A stream over bytes already in memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> Stream {
+        Stream {
+            size: bytes.len() as u64,
+            reader: Box::new(std::io::Cursor::new(bytes)),
+            content_id: String::new(),
+        }
     }
 }
 

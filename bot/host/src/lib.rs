@@ -15,7 +15,7 @@ mod state;
 
 pub use error::{LoadError, StepError};
 pub use host::{HostConfig, Instance, Invocation, Plugin, PluginHost, StepOutcome};
-pub use inputs::{Blob, BytesBlob, EmptyInputs, ReadError, StepInputs};
+pub use inputs::{Blob, BytesBlob, EmptyInputs, ReadError, StepInputs, Stream};
 
 /// The WIT package version this host serves.
 pub const WIT_VERSION: &str = "andon:plugin@0.1.0";

@@ -10,11 +10,14 @@ use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::{wit, wit_host};
+use crate::bindings::{wit, wit_dataset, wit_host};
 use crate::inputs::{Blob, ReadError, StepInputs};
 
 /// A blob a plugin opened, kept in the store's resource table.
 pub struct BlobHandle(Box<dyn Blob>);
+
+/// A dataset a plugin opened, kept in the store's resource table.
+pub struct ReaderHandle;
 
 /// Largest file `read-file` returns whole; larger ones must be streamed.
 const READ_FILE_MAX: u64 = 64 << 20;
@@ -233,6 +236,44 @@ impl wit_host::HostBlob for StepState {
 
     fn drop(&mut self, blob: Resource<BlobHandle>) -> Result<()> {
         self.table.delete(blob)?;
+        Ok(())
+    }
+}
+
+impl wit_dataset::Host for StepState {
+    fn open(
+        &mut self,
+        _source: wit_dataset::Source,
+        _options: wit_dataset::ReadOptions,
+    ) -> Result<Result<Resource<ReaderHandle>, wit_dataset::DatasetError>> {
+        Ok(Err(wit_dataset::DatasetError::Other(
+            "datasets are not served yet".into(),
+        )))
+    }
+
+    fn now(&mut self) -> Result<i64> {
+        Ok(self.inputs.now_micros())
+    }
+}
+
+impl wit_dataset::HostReader for StepState {
+    fn header(&mut self, _reader: Resource<ReaderHandle>) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    fn size(&mut self, _reader: Resource<ReaderHandle>) -> Result<u64> {
+        Ok(0)
+    }
+
+    fn next(
+        &mut self,
+        _reader: Resource<ReaderHandle>,
+    ) -> Result<Result<Option<wit_dataset::Batch>, wit_dataset::DatasetError>> {
+        Ok(Ok(None))
+    }
+
+    fn drop(&mut self, reader: Resource<ReaderHandle>) -> Result<()> {
+        self.table.delete(reader)?;
         Ok(())
     }
 }

@@ -64,6 +64,9 @@ pub mod types {
 /// The host functions: read-only, scoped to the event's repository.
 pub use bindings::andon::plugin::host;
 
+/// Datasets the host parses into typed column batches (CSV, JSON Lines).
+pub use bindings::andon::plugin::dataset;
+
 /// The trait a plugin implements: `describe` and `run`.
 pub use bindings::Guest;
 

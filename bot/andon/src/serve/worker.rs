@@ -943,6 +943,7 @@ impl Job<'_> {
             head: event.head.clone(),
             change,
             store: self.context.store.clone(),
+            now_micros: crate::inputs::now_micros(),
         });
         let pipeline = Pipeline {
             host: self.context.host.clone(),

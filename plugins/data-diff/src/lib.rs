@@ -1,0 +1,32 @@
+//! `data-diff`: compares a dataset between the base and head of a pull request.
+
+use andon_pdk::Guest;
+use andon_pdk::types::{Action, EventKind, Invocation, Manifest, Permission, PluginError};
+
+struct Plugin;
+
+impl Guest for Plugin {
+    fn describe() -> Manifest {
+        Manifest {
+            name: "data-diff".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "compares a dataset between the base and head of a pull request".into(),
+            events: vec![
+                EventKind::PullRequest,
+                EventKind::Push,
+                EventKind::Manual,
+                EventKind::Comment,
+                EventKind::Schedule,
+            ],
+            commands: Vec::new(),
+            permissions: vec![Permission::Checks],
+            config_schema: None,
+        }
+    }
+
+    fn run(_inv: Invocation) -> Result<Vec<Action>, PluginError> {
+        Err(PluginError::Failed("not built yet".into()))
+    }
+}
+
+andon_pdk::export!(Plugin);
