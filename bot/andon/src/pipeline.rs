@@ -106,6 +106,7 @@ impl Pipeline {
                             fuel_used: None,
                             memory_peak: 0,
                             log: String::new(),
+                            outputs: Default::default(),
                         },
                     };
                     self.record_step(
@@ -128,6 +129,7 @@ impl Pipeline {
                     log: String::new(),
                     actions: Vec::new(),
                     denied: Vec::new(),
+                    outputs: Default::default(),
                 },
             };
             stopped = record.status == Status::Error
@@ -208,6 +210,7 @@ impl Pipeline {
             log: outcome.log,
             actions,
             denied,
+            outputs: outcome.outputs,
         })
     }
 }
@@ -224,6 +227,7 @@ fn skipped(id: &str, plugin: &str) -> StepRecord {
         log: String::new(),
         actions: Vec::new(),
         denied: Vec::new(),
+        outputs: Default::default(),
     }
 }
 

@@ -62,6 +62,9 @@ fn step_json(step: &StepRecord) -> Value {
     if !step.log.is_empty() {
         value["log"] = json!(step.log);
     }
+    if !step.outputs.is_empty() {
+        value["outputs"] = json!(step.outputs);
+    }
     value
 }
 

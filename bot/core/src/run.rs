@@ -1,6 +1,8 @@
 //! The record of one workflow run, as the store keeps it and `andon runs`
 //! shows it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
@@ -79,6 +81,10 @@ pub struct StepRecord {
     /// Actions that policy dropped, with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub denied: Vec<Denied>,
+    /// Named JSON values the step set (`host.set-output`), like
+    /// `steps.<id>.outputs` in GitHub Actions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, serde_json::Value>,
 }
 
 /// One workflow run for one event.

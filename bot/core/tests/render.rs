@@ -29,6 +29,7 @@ fn step(id: &str, status: Status, duration_us: u64, actions: Vec<Action>) -> Ste
         log: String::new(),
         actions,
         denied: Vec::new(),
+        outputs: Default::default(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The engine, the plugin cache and the step runner.
 
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,6 +81,8 @@ pub struct StepOutcome {
     pub memory_peak: u64,
     /// Plugin log lines and captured stderr, bounded.
     pub log: String,
+    /// Outputs the plugin set (`host.set-output`), JSON values by name.
+    pub outputs: BTreeMap<String, serde_json::Value>,
 }
 
 /// A loaded plugin, ready to instantiate.
@@ -293,6 +296,7 @@ impl PluginHost {
                     fuel_used: None,
                     memory_peak: 0,
                     log: String::new(),
+                    outputs: BTreeMap::new(),
                 };
             }
         };
@@ -305,6 +309,7 @@ impl PluginHost {
             fuel_used,
             memory_peak: state.limiter.peak as u64,
             log: state.take_log(),
+            outputs: std::mem::take(&mut state.outputs),
         }
     }
 
@@ -316,7 +321,7 @@ impl PluginHost {
     ) -> Result<Ready, StepError> {
         let mut store = Store::new(
             &self.engine,
-            StepState::new(inputs, limits.memory, limits.log_bytes),
+            StepState::new(inputs, limits.memory, limits.log_bytes, limits.output_bytes),
         );
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(epoch_ticks(limits));

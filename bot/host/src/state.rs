@@ -2,6 +2,7 @@
 //! bounded log, and the memory limiter. Also the host functions plugins
 //! import.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use andon_core::change::{Side, validate_repo_path};
@@ -33,10 +34,20 @@ pub struct StepState {
     log: String,
     log_limit: usize,
     log_dropped: usize,
+    /// Outputs set with `host.set-output`, and their encoded size.
+    pub outputs: BTreeMap<String, serde_json::Value>,
+    output_sizes: BTreeMap<String, usize>,
+    outputs_bytes: usize,
+    output_limit: usize,
 }
 
 impl StepState {
-    pub fn new(inputs: Arc<dyn StepInputs>, memory_limit: usize, log_limit: usize) -> StepState {
+    pub fn new(
+        inputs: Arc<dyn StepInputs>,
+        memory_limit: usize,
+        log_limit: usize,
+        output_limit: usize,
+    ) -> StepState {
         let stderr = MemoryOutputPipe::new(log_limit.max(1024));
         // No preopened directories, no environment, no arguments, no network,
         // no inherited stdio: the plugin sees nothing the host does not pass.
@@ -54,6 +65,10 @@ impl StepState {
             log: String::new(),
             log_limit,
             log_dropped: 0,
+            outputs: BTreeMap::new(),
+            output_sizes: BTreeMap::new(),
+            outputs_bytes: 0,
+            output_limit,
         }
     }
 
@@ -219,6 +234,26 @@ impl wit_host::Host for StepState {
 
     fn kv_get(&mut self, key: String) -> Result<Option<Vec<u8>>> {
         Ok(self.inputs.kv_get(&key))
+    }
+
+    fn set_output(&mut self, name: String, value: String) -> Result<Result<(), String>> {
+        let parsed: serde_json::Value = match serde_json::from_str(&value) {
+            Ok(parsed) => parsed,
+            Err(error) => return Ok(Err(format!("output `{name}` is not JSON: {error}"))),
+        };
+        let size = name.len() + value.len();
+        let old = self.output_sizes.get(&name).copied().unwrap_or(0);
+        let total = self.outputs_bytes - old + size;
+        if total > self.output_limit {
+            return Ok(Err(format!(
+                "output `{name}` would bring the step's outputs to {total} bytes, over the limit of {}",
+                self.output_limit
+            )));
+        }
+        self.outputs_bytes = total;
+        self.output_sizes.insert(name.clone(), size);
+        self.outputs.insert(name, parsed);
+        Ok(Ok(()))
     }
 }
 

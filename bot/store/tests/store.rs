@@ -347,6 +347,7 @@ fn sample_run() -> RunRecord {
                     action: Action::Comment { body: "hi".into() },
                     reason: "step `size` was not granted `comment`".into(),
                 }],
+                outputs: Default::default(),
             },
             StepRecord {
                 id: "orders".into(),
@@ -375,6 +376,12 @@ fn sample_run() -> RunRecord {
                     },
                 ],
                 denied: Vec::new(),
+                outputs: [(
+                    "results".to_string(),
+                    serde_json::json!([{ "check": "unique", "column": "id", "failed_count": 3 }]),
+                )]
+                .into_iter()
+                .collect(),
             },
         ],
     }
