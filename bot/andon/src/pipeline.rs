@@ -107,6 +107,7 @@ impl Pipeline {
                             memory_peak: 0,
                             log: String::new(),
                             outputs: Default::default(),
+                            datasets: Vec::new(),
                         },
                     };
                     self.record_step(

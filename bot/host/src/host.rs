@@ -83,6 +83,18 @@ pub struct StepOutcome {
     pub log: String,
     /// Outputs the plugin set (`host.set-output`), JSON values by name.
     pub outputs: BTreeMap<String, serde_json::Value>,
+    /// The datasets the plugin opened, in order, for lineage.
+    pub datasets: Vec<DatasetRead>,
+}
+
+/// A dataset a step read through the `dataset` interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetRead {
+    /// What was opened: `head:data/orders.csv`, `base:…` or `artifact:NAME`.
+    pub source: String,
+    /// What identifies the content (`git:<blob id>`, `sha256:<hex>`), empty
+    /// when the source did not say.
+    pub content_id: String,
 }
 
 /// A loaded plugin, ready to instantiate.
@@ -297,6 +309,7 @@ impl PluginHost {
                     memory_peak: 0,
                     log: String::new(),
                     outputs: BTreeMap::new(),
+                    datasets: Vec::new(),
                 };
             }
         };
@@ -310,6 +323,7 @@ impl PluginHost {
             memory_peak: state.limiter.peak as u64,
             log: state.take_log(),
             outputs: std::mem::take(&mut state.outputs),
+            datasets: std::mem::take(&mut state.datasets),
         }
     }
 

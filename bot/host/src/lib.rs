@@ -14,7 +14,7 @@ mod inputs;
 mod state;
 
 pub use error::{LoadError, StepError};
-pub use host::{HostConfig, Instance, Invocation, Plugin, PluginHost, StepOutcome};
+pub use host::{DatasetRead, HostConfig, Instance, Invocation, Plugin, PluginHost, StepOutcome};
 pub use inputs::{Blob, BytesBlob, EmptyInputs, ReadError, StepInputs, Stream};
 
 /// The WIT package version this host serves.

@@ -39,6 +39,8 @@ pub struct StepState {
     output_sizes: BTreeMap<String, usize>,
     outputs_bytes: usize,
     output_limit: usize,
+    /// Datasets opened through the `dataset` interface, for lineage.
+    pub datasets: Vec<crate::host::DatasetRead>,
 }
 
 impl StepState {
@@ -69,6 +71,7 @@ impl StepState {
             output_sizes: BTreeMap::new(),
             outputs_bytes: 0,
             output_limit,
+            datasets: Vec::new(),
         }
     }
 
