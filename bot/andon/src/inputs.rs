@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use andon_core::change::{AddedLine, Change, ChangedFile, Side};
 use andon_git::Repo;
-use andon_host::{Blob, BytesBlob, ReadError, StepInputs};
+use andon_host::{Blob, BytesBlob, ReadError, StepInputs, Stream};
 use andon_store::{KvStore, Store};
+
+use crate::artifacts::RunArtifacts;
 
 /// What every step of one run reads.
 pub struct RunInputs {
@@ -24,6 +26,8 @@ pub struct RunInputs {
 pub struct GitInputs {
     pub run: Arc<RunInputs>,
     pub namespace: String,
+    /// What earlier steps of the same run stored.
+    pub artifacts: Arc<RunArtifacts>,
 }
 
 impl GitInputs {
@@ -56,6 +60,10 @@ impl StepInputs for GitInputs {
     fn open_blob(&self, side: Side, path: &str) -> Result<Box<dyn Blob>, ReadError> {
         self.read_file(side, path)
             .map(|bytes| Box::new(BytesBlob::new(bytes)) as Box<dyn Blob>)
+    }
+
+    fn open_artifact(&self, name: &str) -> Result<Stream, ReadError> {
+        self.artifacts.open(name)
     }
 
     fn now_micros(&self) -> i64 {

@@ -14,6 +14,7 @@ use andon_host::{Invocation, PluginHost, StepOutcome};
 use andon_store::{ArtifactStore, RunStore, Store};
 use anyhow::Context;
 
+use crate::artifacts::RunArtifacts;
 use crate::inputs::{GitInputs, RunInputs};
 use crate::plugins::{self, PluginFiles};
 
@@ -61,6 +62,7 @@ impl Pipeline {
         let mut steps = Vec::with_capacity(planned.steps.len());
         let mut kv_writes = Vec::new();
         let mut stopped = false;
+        let artifacts = Arc::new(RunArtifacts::default());
         for planned_step in &planned.steps {
             let step = planned_step.step;
             let plugin_name = step.uses.display_name().to_string();
@@ -86,6 +88,7 @@ impl Pipeline {
                     let step_inputs = Arc::new(GitInputs {
                         run: inputs.clone(),
                         namespace: namespace.clone(),
+                        artifacts: artifacts.clone(),
                     });
                     let invocation = Invocation {
                         event,
