@@ -55,6 +55,8 @@ enum Command {
     Deliveries(DeliveriesArgs),
     /// Run a webhook payload through the pipeline without GitHub.
     Replay(ReplayArgs),
+    /// Datasets and files steps stored: `andon artifacts list|show|get`.
+    Artifacts(crate::artifacts::ArtifactsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -183,6 +185,7 @@ pub fn main() -> ExitCode {
         }
         Command::Deliveries(args) => deliveries(cli.data_dir, &args),
         Command::Replay(args) => replay(cli.data_dir, &args),
+        Command::Artifacts(args) => crate::artifacts::command(&data_dir(cli.data_dir), &args),
     };
     match result {
         Ok(code) => code,
