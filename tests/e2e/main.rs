@@ -3,6 +3,7 @@
 
 mod cases;
 mod cli;
+mod data;
 mod serve;
 mod server;
 mod support;

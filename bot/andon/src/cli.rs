@@ -14,9 +14,10 @@ use andon_core::run::Status;
 use andon_core::workflow::{self, PluginRef, Workflow};
 use andon_git::Repo;
 use andon_host::{HostConfig, PluginHost};
+use andon_core::schedule::ScheduleRecord;
 use andon_store::{
     Accepted, DeliveryQuery, DeliveryRecord, DeliveryState, InboxStore, NewDelivery, OutboxItem,
-    OutboxStore, RunQuery, RunStore, RunSummary, Store, StoreError,
+    OutboxStore, RunQuery, RunStore, RunSummary, ScheduleStore, Store, StoreError,
 };
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -57,6 +58,24 @@ enum Command {
     Replay(ReplayArgs),
     /// Datasets and files steps stored: `andon artifacts list|show|get`.
     Artifacts(crate::artifacts::ArtifactsArgs),
+    /// Scheduled workflows: `andon schedule list`.
+    Schedule(ScheduleArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ScheduleArgs {
+    #[command(subcommand)]
+    command: ScheduleCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScheduleCommand {
+    /// Each schedule: repository, workflow, cron, time zone and policy,
+    /// its last run and its next fire time.
+    List {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,6 +123,7 @@ enum EventArg {
     PullRequest,
     Push,
     Manual,
+    Schedule,
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,6 +152,10 @@ struct RunArgs {
     /// A label already on the pull request (repeatable).
     #[arg(long = "label")]
     labels: Vec<String>,
+    /// The run's reference time (what plugins see as now), RFC 3339: a
+    /// scheduled run replayed at its tick. Default: now.
+    #[arg(long, value_parser = parse_rfc3339)]
+    now: Option<i64>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
 }
@@ -186,6 +210,7 @@ pub fn main() -> ExitCode {
         Command::Deliveries(args) => deliveries(cli.data_dir, &args),
         Command::Replay(args) => replay(cli.data_dir, &args),
         Command::Artifacts(args) => crate::artifacts::command(&data_dir(cli.data_dir), &args),
+        Command::Schedule(args) => schedule(cli.data_dir, &args),
     };
     match result {
         Ok(code) => code,
@@ -316,6 +341,7 @@ fn local_event(args: &RunArgs, repository: String, base: Option<String>, head: S
         EventArg::PullRequest => EventKind::PullRequest,
         EventArg::Push => EventKind::Push,
         EventArg::Manual => EventKind::Manual,
+        EventArg::Schedule => EventKind::Schedule,
     };
     let mut event = Event::new(kind, repository, head);
     event.base = base;
@@ -518,6 +544,41 @@ fn runs(data_dir_flag: Option<PathBuf>, args: &RunsArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// An RFC 3339 instant as microseconds since the epoch.
+fn parse_rfc3339(text: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|at| at.timestamp_micros())
+        .map_err(|error| {
+            format!(
+                "`{text}` is not an RFC 3339 time ({error}); write for example 2026-01-05T03:00:00+01:00"
+            )
+        })
+}
+
+fn rfc3339_micros(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros).map_or_else(
+        || micros.to_string(),
+        |at| at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    )
+}
+
+/// `andon schedule list`: from the store, or from the server that holds it.
+fn schedule(data_dir_flag: Option<PathBuf>, args: &ScheduleArgs) -> anyhow::Result<ExitCode> {
+    let ScheduleCommand::List { format } = &args.command;
+    let schedules: Vec<ScheduleRecord> = match reader(&data_dir(data_dir_flag))? {
+        Reader::Store(store) => store.schedules()?,
+        Reader::Server(client) => from_json(&client.get("schedules")?, "schedules")?,
+    };
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report::schedules_json(&schedules))?
+        ),
+        Format::Text => print!("{}", report::schedules_text(&schedules)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn url_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
@@ -583,6 +644,7 @@ fn replay(data_dir_flag: Option<PathBuf>, args: &ReplayArgs) -> anyhow::Result<E
         clone_url: args.repo.clone(),
         outbox_ready: None,
         self_login: None,
+        schedules_ready: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -62,6 +62,21 @@ impl StepInputs for GitInputs {
             .map(|bytes| Box::new(BytesBlob::new(bytes)) as Box<dyn Blob>)
     }
 
+    /// Streamed from the object database: a loose blob is never whole in
+    /// memory (a packed one is, see `Repo::open_stream`).
+    fn open_stream(&self, side: Side, path: &str) -> Result<Stream, ReadError> {
+        let rev = self.revision(side)?;
+        match self.run.repo.open_stream(rev, path) {
+            Ok(Some(blob)) => Ok(Stream {
+                reader: blob.reader,
+                size: blob.size,
+                content_id: format!("git:{}", blob.id),
+            }),
+            Ok(None) => Err(ReadError::NotFound),
+            Err(error) => Err(ReadError::Other(error.to_string())),
+        }
+    }
+
     fn open_artifact(&self, name: &str) -> Result<Stream, ReadError> {
         self.artifacts.open(name)
     }

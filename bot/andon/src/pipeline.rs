@@ -1,20 +1,25 @@
 //! The pipeline: an event and the workflows that apply become runs. Each
 //! step runs its plugin, policy filters the actions, and one store
 //! transaction records the run with its kv writes.
+//!
+//! Artifacts are stored as the step that made them ends, so that later
+//! steps of the run can read them. Their lineage (the plugin's version and
+//! the datasets the step read) goes into the step's record, from which the
+//! store indexes it once the run is recorded.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use andon_core::action::{Action, KvValue};
 use andon_core::event::Event;
-use andon_core::plan::PlannedRun;
+use andon_core::plan::{PlannedRun, PlannedStep};
 use andon_core::policy::{self, Denied};
-use andon_core::run::{RunRecord, Status, StepRecord};
-use andon_host::{Invocation, PluginHost, StepOutcome};
+use andon_core::run::{DatasetInput, RunRecord, Status, StepRecord};
+use andon_host::{DatasetRead, Invocation, Plugin, PluginHost, StepError, StepOutcome};
 use andon_store::{ArtifactStore, RunStore, Store};
 use anyhow::Context;
 
-use crate::artifacts::RunArtifacts;
+use crate::artifacts::{self, RunArtifacts};
 use crate::inputs::{GitInputs, RunInputs};
 use crate::plugins::{self, PluginFiles};
 
@@ -25,6 +30,15 @@ pub type KvWrites = Vec<(String, String, Vec<u8>)>;
 pub struct Pipeline {
     pub host: Arc<PluginHost>,
     pub store: Store,
+}
+
+/// Who ran a step, for its record and its artifacts' lineage.
+struct StepIdentity<'a> {
+    id: &'a str,
+    plugin: &'a str,
+    namespace: &'a str,
+    version: Option<String>,
+    sha256: Option<String>,
 }
 
 impl Pipeline {
@@ -62,7 +76,10 @@ impl Pipeline {
         let mut steps = Vec::with_capacity(planned.steps.len());
         let mut kv_writes = Vec::new();
         let mut stopped = false;
-        let artifacts = Arc::new(RunArtifacts::default());
+        let artifacts = Arc::new(RunArtifacts::new(
+            self.store.clone(),
+            event.repository.clone(),
+        ));
         for planned_step in &planned.steps {
             let step = planned_step.step;
             let plugin_name = step.uses.display_name().to_string();
@@ -71,70 +88,16 @@ impl Pipeline {
                 continue;
             }
             let record = match plugins::load(&self.host, &step.uses, files) {
-                Ok(plugin) => {
-                    let manifest = self.host.manifest(&plugin);
-                    let (namespace, granted) = match &manifest {
-                        Ok(m) => (
-                            m.name.clone(),
-                            step.permissions
-                                .clone()
-                                .unwrap_or_else(|| m.permissions.clone()),
-                        ),
-                        Err(_) => (
-                            plugin_name.clone(),
-                            step.permissions.clone().unwrap_or_default(),
-                        ),
-                    };
-                    let step_inputs = Arc::new(GitInputs {
-                        run: inputs.clone(),
-                        namespace: namespace.clone(),
-                        artifacts: artifacts.clone(),
-                    });
-                    let invocation = Invocation {
-                        event,
-                        workflow: &planned.workflow.name,
-                        step_id: &step.id,
-                        config: &step.with,
-                    };
-                    let outcome = match manifest {
-                        Ok(_) => self.host.run_step(
-                            &plugin,
-                            invocation,
-                            step_inputs,
-                            &planned_step.limits,
-                        ),
-                        Err(error) => StepOutcome {
-                            result: Err(error),
-                            duration: std::time::Duration::ZERO,
-                            fuel_used: None,
-                            memory_peak: 0,
-                            log: String::new(),
-                            outputs: Default::default(),
-                            datasets: Vec::new(),
-                        },
-                    };
-                    self.record_step(
-                        &step.id,
-                        &plugin_name,
-                        &namespace,
-                        &granted,
-                        outcome,
-                        &mut kv_writes,
-                    )?
-                }
-                Err(error) => StepRecord {
-                    id: step.id.clone(),
-                    plugin: plugin_name,
-                    status: Status::Error,
-                    duration_us: 0,
-                    fuel_used: None,
-                    memory_peak: 0,
-                    error: Some(format!("{error:#}")),
-                    log: String::new(),
-                    actions: Vec::new(),
-                    denied: Vec::new(),
-                    outputs: Default::default(),
-                },
+                Ok(plugin) => self.run_step(
+                    planned,
+                    planned_step,
+                    &plugin,
+                    event,
+                    inputs,
+                    &artifacts,
+                    &mut kv_writes,
+                )?,
+                Err(error) => errored(&step.id, &plugin_name, format!("{error:#}")),
             };
             stopped = record.status == Status::Error
                 || record
@@ -155,20 +118,91 @@ impl Pipeline {
         Ok((run, kv_writes))
     }
 
+    /// Run one step whose plugin loaded, and record it. The datasets it
+    /// declares as outputs (`with.output`) stay locked until its artifacts
+    /// are stored.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the run's pieces, passed down once; a struct would only rename them"
+    )]
+    fn run_step(
+        &self,
+        planned: &PlannedRun<'_>,
+        planned_step: &PlannedStep<'_>,
+        plugin: &Plugin,
+        event: &Event,
+        inputs: &Arc<RunInputs>,
+        artifacts: &Arc<RunArtifacts>,
+        kv_writes: &mut KvWrites,
+    ) -> anyhow::Result<StepRecord> {
+        let step = planned_step.step;
+        let plugin_name = step.uses.display_name();
+        let manifest = self.host.manifest(plugin);
+        let (namespace, granted) = match &manifest {
+            Ok(m) => (
+                m.name.clone(),
+                step.permissions
+                    .clone()
+                    .unwrap_or_else(|| m.permissions.clone()),
+            ),
+            Err(_) => (
+                plugin_name.to_string(),
+                step.permissions.clone().unwrap_or_default(),
+            ),
+        };
+        let identity = StepIdentity {
+            id: &step.id,
+            plugin: plugin_name,
+            namespace: &namespace,
+            version: manifest.as_ref().ok().map(|m| m.version.clone()),
+            sha256: Some(plugin.sha256().to_string()),
+        };
+        let step_inputs = Arc::new(GitInputs {
+            run: inputs.clone(),
+            namespace: namespace.clone(),
+            artifacts: artifacts.clone(),
+        });
+        let invocation = Invocation {
+            event,
+            workflow: &planned.workflow.name,
+            step_id: &step.id,
+            config: &step.with,
+        };
+        let outputs = artifacts::lock_outputs(
+            &event.repository,
+            &artifacts::declared_outputs(&step.with),
+            planned_step.limits.timeout,
+        );
+        let outcome = match (manifest, &outputs) {
+            (Ok(_), Ok(_)) => {
+                self.host
+                    .run_step(plugin, invocation, step_inputs, &planned_step.limits)
+            }
+            (Ok(_), Err(busy)) => not_run(StepError::Instantiate {
+                plugin: plugin_name.to_string(),
+                message: busy.clone(),
+            }),
+            (Err(error), _) => not_run(error),
+        };
+        let record = self.record_step(&identity, &granted, outcome, artifacts, kv_writes);
+        drop(outputs);
+        record
+    }
+
     /// Turn a step's outcome into its record: policy applied, artifacts
-    /// stored, kv writes collected for the run's transaction.
+    /// stored (and readable by the run's later steps), kv writes collected
+    /// for the run's transaction.
     fn record_step(
         &self,
-        id: &str,
-        plugin: &str,
-        namespace: &str,
+        who: &StepIdentity<'_>,
         granted: &[andon_core::Permission],
         outcome: StepOutcome,
+        artifacts: &RunArtifacts,
         kv_writes: &mut KvWrites,
     ) -> anyhow::Result<StepRecord> {
         let (status, error, actions, denied) = match outcome.result {
             Ok(actions) => {
-                let (allowed, denied) = policy::authorize(id, granted, actions);
+                let (allowed, denied) = policy::authorize(who.id, granted, actions);
                 let actions: Vec<Action> = allowed
                     .into_iter()
                     .map(policy::AuthorizedAction::into_action)
@@ -179,12 +213,13 @@ impl Pipeline {
                             key,
                             value: KvValue(bytes),
                         } => {
-                            kv_writes.push((namespace.to_string(), key.clone(), bytes.clone()));
+                            kv_writes.push((who.namespace.to_string(), key.clone(), bytes.clone()));
                         }
                         Action::Artifact(artifact) => {
-                            self.store
-                                .put_artifact(&artifact.data)
-                                .context("cannot store an artifact")?;
+                            let sha256 = self.store.put_artifact(&artifact.data).with_context(|| {
+                                format!("cannot store artifact `{}`", artifact.name)
+                            })?;
+                            artifacts.record(&artifact.name, &sha256);
                         }
                         _ => {}
                     }
@@ -204,8 +239,8 @@ impl Pipeline {
             ),
         };
         Ok(StepRecord {
-            id: id.to_string(),
-            plugin: plugin.to_string(),
+            id: who.id.to_string(),
+            plugin: who.plugin.to_string(),
             status,
             duration_us: micros(outcome.duration),
             fuel_used: outcome.fuel_used,
@@ -215,7 +250,48 @@ impl Pipeline {
             actions,
             denied,
             outputs: outcome.outputs,
+            plugin_version: who.version.clone(),
+            plugin_sha256: who.sha256.clone(),
+            inputs: dataset_inputs(outcome.datasets),
         })
+    }
+}
+
+/// The datasets a step read, each source and content once, in the order
+/// first opened (a plugin may open a dataset twice: once for its header).
+fn dataset_inputs(reads: Vec<DatasetRead>) -> Vec<DatasetInput> {
+    let mut inputs: Vec<DatasetInput> = Vec::with_capacity(reads.len());
+    for read in reads {
+        let input = DatasetInput {
+            source: read.source,
+            content_id: read.content_id,
+        };
+        if !inputs.contains(&input) {
+            inputs.push(input);
+        }
+    }
+    inputs
+}
+
+/// The outcome of a step that did not get to run.
+fn not_run(error: StepError) -> StepOutcome {
+    StepOutcome {
+        result: Err(error),
+        duration: Duration::ZERO,
+        fuel_used: None,
+        memory_peak: 0,
+        log: String::new(),
+        outputs: Default::default(),
+        datasets: Vec::new(),
+    }
+}
+
+/// A step whose plugin could not be loaded.
+fn errored(id: &str, plugin: &str, message: String) -> StepRecord {
+    StepRecord {
+        status: Status::Error,
+        error: Some(message),
+        ..skipped(id, plugin)
     }
 }
 
@@ -232,9 +308,32 @@ fn skipped(id: &str, plugin: &str) -> StepRecord {
         actions: Vec::new(),
         denied: Vec::new(),
         outputs: Default::default(),
+        plugin_version: None,
+        plugin_sha256: None,
+        inputs: Vec::new(),
     }
 }
 
-fn micros(d: std::time::Duration) -> u64 {
+fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_dataset_read_is_one_input() {
+        let read = |source: &str, id: &str| DatasetRead {
+            source: source.into(),
+            content_id: id.into(),
+        };
+        let inputs = dataset_inputs(vec![
+            read("head:data/orders.csv", "git:1"),
+            read("artifact:customers", "sha256:2"),
+            read("head:data/orders.csv", "git:1"),
+        ]);
+        let sources: Vec<&str> = inputs.iter().map(|i| i.source.as_str()).collect();
+        assert_eq!(sources, ["head:data/orders.csv", "artifact:customers"]);
+    }
 }

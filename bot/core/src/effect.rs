@@ -5,7 +5,8 @@
 //! transaction as the run. The executor carries each one out later, at most
 //! once in effect: every effect is idempotent by construction (a check run
 //! is found by its `external_id`, a comment by its hidden marker, a label
-//! is a desired state, a reaction is a set member), so carrying one out
+//! is a desired state, a reaction is a set member, a commit status is a
+//! desired state of its context), so carrying one out
 //! again after a crash finds the earlier result instead of repeating it.
 
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,37 @@ pub enum Effect {
     /// React to the issue comment `comment_id` with `content` (`+1`,
     /// `eyes`, `confused`, `rocket`, ...).
     Reaction { comment_id: u64, content: String },
+    /// Set the commit status `context` on `sha` (a scheduled run's result
+    /// on the commit it ran). Statuses only accumulate on GitHub, so this
+    /// is a desired state: no call when the newest status of `context`
+    /// already has this state and description.
+    CommitStatus {
+        sha: String,
+        context: String,
+        state: CommitState,
+        description: String,
+    },
+}
+
+/// A commit status's state, in GitHub's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitState {
+    Pending,
+    Success,
+    Failure,
+    Error,
+}
+
+impl CommitState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommitState::Pending => "pending",
+            CommitState::Success => "success",
+            CommitState::Failure => "failure",
+            CommitState::Error => "error",
+        }
+    }
 }
 
 impl Effect {
@@ -74,6 +106,7 @@ impl Effect {
             Effect::Reply { .. } => "reply",
             Effect::Label { .. } => "label",
             Effect::Reaction { .. } => "reaction",
+            Effect::CommitStatus { .. } => "commit-status",
         }
     }
 }

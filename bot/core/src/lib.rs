@@ -18,6 +18,7 @@ pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod run;
+pub mod schedule;
 pub mod webhook;
 pub mod workflow;
 mod yaml;

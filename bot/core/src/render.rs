@@ -10,9 +10,10 @@
 use std::fmt::Write as _;
 
 use crate::action::{Action, Conclusion};
-use crate::effect::{Effect, PlannedEffect};
+use crate::effect::{CommitState, Effect, PlannedEffect};
 use crate::manifest::Manifest;
 use crate::run::{RunRecord, Status, StepRecord};
+use crate::schedule::{Report, ReportWhen};
 use crate::workflow::{Workflow, closest};
 
 /// Log lines shown under a failed or errored step.
@@ -528,6 +529,132 @@ pub fn effects_for_run(
         ));
     }
     effects
+}
+
+/// GitHub refuses commit status descriptions over 140 characters.
+const MAX_STATUS_DESCRIPTION: usize = 140;
+
+/// A scheduled run being reported: the run and what it was for.
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduledRun<'a> {
+    /// Unique per schedule, tick and attempt: `s{schedule}/{tick}/{attempt}`.
+    pub key_prefix: &'a str,
+    pub repository: &'a str,
+    pub installation: Option<u64>,
+    /// The tick, as RFC 3339 in the schedule's zone.
+    pub tick: &'a str,
+    pub attempt: u32,
+    /// The branch it ran on, when known.
+    pub branch: Option<&'a str>,
+    pub report: &'a Report,
+}
+
+/// The commit status `andon / {workflow}` is `pending` while a scheduled
+/// run runs, when the workflow reports its status.
+pub fn scheduled_run_start(
+    scheduled: &ScheduledRun<'_>,
+    workflow: &str,
+    head_sha: &str,
+) -> Option<PlannedEffect> {
+    if !scheduled.report.status || head_sha.is_empty() {
+        return None;
+    }
+    Some(PlannedEffect {
+        key: format!("{}/status-start", scheduled.key_prefix),
+        repository: scheduled.repository.to_string(),
+        installation: scheduled.installation,
+        effect: Effect::CommitStatus {
+            sha: head_sha.to_string(),
+            context: check_run_name(workflow),
+            state: CommitState::Pending,
+            description: cut(
+                &format!("scheduled for {}: running", scheduled.tick),
+                MAX_STATUS_DESCRIPTION,
+            ),
+        },
+    })
+}
+
+/// What a finished scheduled run reports, as its workflow's `report:`
+/// asks: the commit status on the commit it ran, and a comment on an issue
+/// (every run, or with `when: failure` those that did not pass). Check
+/// runs, sticky comments and labels are for pull requests: a scheduled
+/// run's actions stay in its record.
+pub fn effects_for_scheduled_run(
+    scheduled: &ScheduledRun<'_>,
+    run: &RunRecord,
+) -> Vec<PlannedEffect> {
+    let (conclusion, title, summary) = run_summary(run);
+    let status = overall_status(run);
+    let planned = |key: &str, effect: Effect| PlannedEffect {
+        key: format!("{}/{key}", scheduled.key_prefix),
+        repository: scheduled.repository.to_string(),
+        installation: scheduled.installation,
+        effect,
+    };
+    let mut effects = Vec::new();
+    if scheduled.report.status && !run.event.head.is_empty() {
+        let state = match (status, conclusion) {
+            (Status::Error, _) => CommitState::Error,
+            (_, Conclusion::Failure) => CommitState::Failure,
+            _ => CommitState::Success,
+        };
+        effects.push(planned(
+            "status",
+            Effect::CommitStatus {
+                sha: run.event.head.clone(),
+                context: check_run_name(&run.workflow),
+                state,
+                description: cut(
+                    &format!("{title} (scheduled for {})", scheduled.tick),
+                    MAX_STATUS_DESCRIPTION,
+                ),
+            },
+        ));
+    }
+    let passed = matches!(status, Status::Success | Status::Skipped);
+    if let Some(number) = scheduled.report.issue
+        && (scheduled.report.when == ReportWhen::Always || !passed)
+    {
+        effects.push(planned(
+            "comment",
+            Effect::Reply {
+                number,
+                marker: scheduled.key_prefix.to_string(),
+                body: scheduled_comment(scheduled, run, status, &title, &summary),
+            },
+        ));
+    }
+    effects
+}
+
+fn scheduled_comment(
+    scheduled: &ScheduledRun<'_>,
+    run: &RunRecord,
+    status: Status,
+    title: &str,
+    summary: &str,
+) -> String {
+    let mut out = format!(
+        "### {} {} {} · scheduled for {}\n\n",
+        status_emoji(status),
+        code_span(&run.workflow),
+        status_verb(status),
+        code_span(scheduled.tick),
+    );
+    let head: String = run.event.head.chars().take(10).collect();
+    let _ = write!(out, "{} · run {}", cell(title), run.id);
+    if !head.is_empty() {
+        let _ = write!(out, " on {}", code_span(&head));
+    }
+    if let Some(branch) = scheduled.branch {
+        let _ = write!(out, " ({})", code_span(branch));
+    }
+    if scheduled.attempt > 1 {
+        let _ = write!(out, " · attempt {}", scheduled.attempt);
+    }
+    let _ = write!(out, " · {}\n\n{summary}", duration(run.duration_us));
+    out
 }
 
 /// `text` with every `<!--` broken by a zero-width space, so plugin or user

@@ -85,6 +85,28 @@ pub struct StepRecord {
     /// `steps.<id>.outputs` in GitHub Actions.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<String, serde_json::Value>,
+    /// The plugin's version as its manifest states it, for lineage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_version: Option<String>,
+    /// Hex sha256 of the plugin's component, so lineage names the exact
+    /// build even when a `.wasm` file keeps its version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_sha256: Option<String>,
+    /// The datasets the step read through the `dataset` interface, in the
+    /// order it first opened them: the inputs of the artifacts it stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<DatasetInput>,
+}
+
+/// A dataset a step read, as lineage records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetInput {
+    /// What was opened: `head:data/orders.csv`, `base:…` or `artifact:NAME`.
+    pub source: String,
+    /// What identifies the bytes read: `git:<blob id>` for a file of the
+    /// repository, `sha256:<hex>` for an artifact; empty when unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content_id: String,
 }
 
 /// One workflow run for one event.

@@ -12,6 +12,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::event::EventKind;
 use crate::glob::Filter;
 use crate::manifest::Permission;
+use crate::schedule::{self, Cron, Missed, Overlap, Policy, Report, ReportWhen};
 use crate::yaml::{self, Node, Value};
 
 /// The default folder of workflow files in a repository.
@@ -26,6 +27,9 @@ pub struct Workflow {
     pub on: Triggers,
     pub concurrency: Option<Concurrency>,
     pub steps: Vec<Step>,
+    /// Where scheduled runs report on GitHub (`report:`); `None`: only in
+    /// the store.
+    pub report: Option<Report>,
 }
 
 /// When a workflow runs.
@@ -69,8 +73,40 @@ pub struct CommentTrigger {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScheduleTrigger {
+    /// Five fields, or a shorthand such as `@daily`.
     pub cron: String,
+    /// An IANA time zone; `None` is UTC.
     pub timezone: Option<String>,
+    /// The entry's own keys over the workflow's `schedule_policy:` over the
+    /// defaults.
+    pub policy: Policy,
+    /// Line of the entry in its file.
+    pub line: usize,
+}
+
+/// Policy keys as written in one place (a schedule entry or
+/// `schedule_policy:`), each absent key left to the next level.
+#[derive(Debug, Clone, Copy, Default)]
+struct PolicyPatch {
+    missed: Option<Missed>,
+    max_catchup: Option<u32>,
+    overlap: Option<Overlap>,
+    retries: Option<u32>,
+    retry_backoff_ms: Option<u64>,
+    deadline_ms: Option<u64>,
+}
+
+impl PolicyPatch {
+    fn apply(self, policy: Policy) -> Policy {
+        Policy {
+            missed: self.missed.unwrap_or(policy.missed),
+            max_catchup: self.max_catchup.unwrap_or(policy.max_catchup),
+            overlap: self.overlap.unwrap_or(policy.overlap),
+            retries: self.retries.unwrap_or(policy.retries),
+            retry_backoff_ms: self.retry_backoff_ms.unwrap_or(policy.retry_backoff_ms),
+            deadline_ms: self.deadline_ms.or(policy.deadline_ms),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -139,6 +175,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
     let mut cx = Checker {
         file,
         diagnostics: Vec::new(),
+        schedule_patches: Vec::new(),
     };
     let workflow = match yaml::parse(text) {
         Ok(root) => cx.workflow(&root),
@@ -168,9 +205,19 @@ pub fn parse(file: &str, text: &str) -> Parsed {
 struct Checker<'a> {
     file: &'a str,
     diagnostics: Vec<Diagnostic>,
+    /// Each schedule entry's own policy keys, in entry order, resolved
+    /// once `schedule_policy:` is read (it may come after `on:`).
+    schedule_patches: Vec<PolicyPatch>,
 }
 
-const TOP_KEYS: &[&str] = &["name", "on", "concurrency", "steps"];
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "on",
+    "concurrency",
+    "steps",
+    "schedule_policy",
+    "report",
+];
 const STEP_KEYS: &[&str] = &[
     "id",
     "uses",
@@ -183,7 +230,25 @@ const STEP_KEYS: &[&str] = &[
 const PR_KEYS: &[&str] = &["types", "branches", "paths"];
 const PUSH_KEYS: &[&str] = &["branches", "paths"];
 const COMMENT_KEYS: &[&str] = &["command", "permission"];
-const SCHEDULE_KEYS: &[&str] = &["cron", "timezone"];
+const POLICY_KEYS: &[&str] = &[
+    "missed",
+    "max_catchup",
+    "overlap",
+    "retries",
+    "retry_backoff",
+    "deadline",
+];
+const SCHEDULE_KEYS: &[&str] = &[
+    "cron",
+    "timezone",
+    "missed",
+    "max_catchup",
+    "overlap",
+    "retries",
+    "retry_backoff",
+    "deadline",
+];
+const REPORT_KEYS: &[&str] = &["status", "issue", "when"];
 const CONCURRENCY_KEYS: &[&str] = &["group", "cancel_in_progress"];
 const TRIGGERS: &[&str] = &["pull_request", "push", "manual", "comment", "schedule"];
 const PR_TYPES: &[&str] = &crate::webhook::PULL_REQUEST_ACTIONS;
@@ -318,14 +383,25 @@ impl Checker<'_> {
         let mut on = None;
         let mut concurrency = None;
         let mut steps = None;
+        let mut schedule_policy = None;
+        let mut report = None;
         for (key, key_node, value) in entries {
             match key {
                 "name" => name = self.string(value, "`name`"),
                 "on" => on = self.triggers(key_node, value),
                 "concurrency" => concurrency = self.concurrency(value),
                 "steps" => steps = self.steps(value),
+                "schedule_policy" => {
+                    schedule_policy = self
+                        .mapping(value, "`schedule_policy`", POLICY_KEYS)
+                        .map(|entries| (self.policy(&entries), key_node.clone()));
+                }
+                "report" => report = self.report(value).map(|r| (r, key_node.clone())),
                 _ => {}
             }
+        }
+        if let Some(triggers) = &mut on {
+            self.resolve_schedules(triggers, schedule_policy.as_ref(), report.as_ref());
         }
         if on.is_none() && !self.diagnostics.iter().any(|d| d.message.contains("`on`")) {
             self.error(
@@ -349,7 +425,180 @@ impl Checker<'_> {
             on: on?,
             concurrency,
             steps: steps?,
+            report: report.map(|(r, _)| r),
         })
+    }
+
+    /// Give each schedule entry its policy: its own keys over
+    /// `schedule_policy:` over the defaults. Warn about settings that
+    /// cannot apply.
+    fn resolve_schedules(
+        &mut self,
+        triggers: &mut Triggers,
+        workflow: Option<&(PolicyPatch, Node)>,
+        report: Option<&(Report, Node)>,
+    ) {
+        let patches = std::mem::take(&mut self.schedule_patches);
+        if triggers.schedule.is_empty() {
+            let unused = [
+                workflow.map(|(_, at)| ("schedule_policy", at)),
+                report.map(|(_, at)| ("report", at)),
+            ];
+            for (key, at) in unused.into_iter().flatten() {
+                self.warn(
+                    at,
+                    format!("`{key}` has no effect: the workflow has no `on.schedule`"),
+                    Some("it applies to scheduled runs only".into()),
+                );
+            }
+            return;
+        }
+        let base = workflow.map_or(Policy::DEFAULT, |(patch, _)| patch.apply(Policy::DEFAULT));
+        for (trigger, patch) in triggers.schedule.iter_mut().zip(patches) {
+            trigger.policy = patch.apply(base);
+            let asked_catchup = patch
+                .max_catchup
+                .or(workflow.and_then(|(p, _)| p.max_catchup));
+            if asked_catchup.is_some() && trigger.policy.missed != Missed::All {
+                let at = Node {
+                    value: Value::Null,
+                    line: trigger.line,
+                    column: 0,
+                };
+                self.warn(
+                    &at,
+                    format!(
+                        "`max_catchup` has no effect with `missed: {}`",
+                        trigger.policy.missed.as_str()
+                    ),
+                    Some("it limits how many missed ticks `missed: all` runs".into()),
+                );
+            }
+        }
+    }
+
+    /// The policy keys of a schedule entry or of `schedule_policy:`.
+    fn policy(&mut self, entries: &[(&str, &Node, &Node)]) -> PolicyPatch {
+        let mut patch = PolicyPatch::default();
+        for (key, _, value) in entries {
+            match *key {
+                "missed" => {
+                    patch.missed = self.choice(value, "`missed`", &Missed::NAMES, Missed::parse);
+                }
+                "overlap" => {
+                    patch.overlap =
+                        self.choice(value, "`overlap`", &Overlap::NAMES, Overlap::parse);
+                }
+                "max_catchup" => {
+                    patch.max_catchup =
+                        self.count(value, "`max_catchup`", 1, schedule::MAX_CATCHUP);
+                }
+                "retries" => {
+                    patch.retries = self.count(value, "`retries`", 0, schedule::MAX_RETRIES);
+                }
+                "retry_backoff" => {
+                    patch.retry_backoff_ms = self
+                        .duration(value)
+                        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                    if patch.retry_backoff_ms == Some(0) {
+                        self.error(value, "`retry_backoff` must be longer than 0", None);
+                    }
+                }
+                "deadline" => {
+                    let deadline = self
+                        .duration(value)
+                        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                    match deadline {
+                        Some(0) => self.error(value, "`deadline` must be longer than 0", None),
+                        Some(ms) if ms > schedule::MAX_DEADLINE_MS => self.error(
+                            value,
+                            format!("`deadline` of {} is longer than 24h", value.scalar_text()),
+                            Some("a scheduled run may last at most 24h".into()),
+                        ),
+                        _ => patch.deadline_ms = deadline,
+                    }
+                }
+                _ => {}
+            }
+        }
+        patch
+    }
+
+    /// One of `names`, with the closest one as a hint.
+    fn choice<T>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        names: &[&str],
+        parse: fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let text = self.string(node, what)?;
+        let parsed = parse(&text);
+        if parsed.is_none() {
+            self.error(
+                node,
+                format!("{what} cannot be `{text}`"),
+                Some(suggest(&text, names)),
+            );
+        }
+        parsed
+    }
+
+    /// A whole number in `min..=max`.
+    fn count(&mut self, node: &Node, what: &str, min: u32, max: u32) -> Option<u32> {
+        let parsed = match node.value {
+            Value::Int(n) => u32::try_from(n).ok().filter(|n| (min..=max).contains(n)),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.error(
+                node,
+                format!("{what} must be a whole number from {min} to {max}"),
+                None,
+            );
+        }
+        parsed
+    }
+
+    /// `report: { status: true, issue: 42, when: failure }`.
+    fn report(&mut self, node: &Node) -> Option<Report> {
+        let mut report = Report::default();
+        for (key, _, value) in self.mapping(node, "`report`", REPORT_KEYS)? {
+            match key {
+                "status" => match value.value {
+                    Value::Bool(b) => report.status = b,
+                    _ => self.error(
+                        value,
+                        "`status` must be true or false",
+                        Some("`status: true` sets a commit status on the commit that ran".into()),
+                    ),
+                },
+                "issue" => match value.value {
+                    Value::Int(n) if n > 0 => report.issue = u64::try_from(n).ok(),
+                    _ => self.error(
+                        value,
+                        "`issue` must be an issue number",
+                        Some("for example `issue: 42`".into()),
+                    ),
+                },
+                "when" => {
+                    if let Some(when) =
+                        self.choice(value, "`when`", &ReportWhen::NAMES, ReportWhen::parse)
+                    {
+                        report.when = when;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !report.status && report.issue.is_none() {
+            self.warn(
+                node,
+                "`report` asks for nothing",
+                Some("add `status: true` or `issue: NUMBER`".into()),
+            );
+        }
+        Some(report)
     }
 
     fn triggers(&mut self, key: &Node, node: &Node) -> Option<Triggers> {
@@ -524,24 +773,44 @@ impl Checker<'_> {
             };
             let mut cron = None;
             let mut timezone = None;
-            for (key, _, value) in entries {
-                match key {
-                    "cron" => {
-                        cron = self.string(value, "`cron`");
-                        if let Some(expr) = &cron {
-                            let fields = expr.split_whitespace().count();
-                            if !(5..=6).contains(&fields) {
-                                self.error(value, format!("cron expression `{expr}` has {fields} fields, expected 5"), Some("minute hour day-of-month month day-of-week, e.g. `0 3 * * *`".into()));
-                            }
-                        }
+            for (key, _, value) in &entries {
+                match *key {
+                    "cron" => cron = self.string(value, "`cron`").map(|c| (c, *value)),
+                    "timezone" => {
+                        timezone = self.string(value, "`timezone`").map(|t| (t, *value));
                     }
-                    "timezone" => timezone = self.string(value, "`timezone`"),
                     _ => {}
                 }
             }
+            let patch = self.policy(&entries);
+            let mut valid = true;
+            if let Some((name, at)) = &timezone
+                && let Err(error) = schedule::parse_timezone(name)
+            {
+                self.error(at, error.to_string(), Some(error.hint()));
+                valid = false;
+            }
             match cron {
-                Some(cron) => out.push(ScheduleTrigger { cron, timezone }),
-                None => self.error(item, "a schedule needs a `cron` expression", None),
+                Some((expr, at)) => {
+                    if let Err(error) = Cron::parse(&expr, None) {
+                        self.error(at, error.to_string(), Some(error.hint()));
+                        valid = false;
+                    }
+                    if valid {
+                        out.push(ScheduleTrigger {
+                            cron: expr,
+                            timezone: timezone.map(|(t, _)| t),
+                            policy: Policy::DEFAULT,
+                            line: item.line,
+                        });
+                        self.schedule_patches.push(patch);
+                    }
+                }
+                None => self.error(
+                    item,
+                    "a schedule needs a `cron` expression",
+                    Some("for example `{ cron: \"0 3 * * *\", timezone: Europe/Paris }`".into()),
+                ),
             }
         }
         out

@@ -30,6 +30,9 @@ fn step(id: &str, status: Status, duration_us: u64, actions: Vec<Action>) -> Ste
         actions,
         denied: Vec::new(),
         outputs: Default::default(),
+        plugin_version: None,
+        plugin_sha256: None,
+        inputs: Vec::new(),
     }
 }
 
@@ -402,4 +405,92 @@ fn runs_without_a_pull_request_or_a_head_drop_what_they_cannot_do() {
 #[test]
 fn plugin_text_cannot_forge_markers() {
     assert_eq!(render::neutralise("a <!-- b"), "a <\u{200b}!-- b");
+}
+
+/// A scheduled `nightly` run, reported as its workflow asks.
+fn scheduled(report: &andon_core::schedule::Report, attempt: u32) -> render::ScheduledRun<'_> {
+    render::ScheduledRun {
+        key_prefix: "s1f2e3d4c/1767578400000/1",
+        repository: "octo/repo",
+        installation: Some(42),
+        tick: "2026-01-05T03:00:00+01:00",
+        attempt,
+        branch: Some("main"),
+        report,
+    }
+}
+
+fn scheduled_event() -> Event {
+    let mut event = Event::new(EventKind::Schedule, "octo/repo", HEAD);
+    event.branch = Some("main".into());
+    event
+}
+
+#[test]
+fn scheduled_runs_report_a_commit_status_and_an_issue_comment() {
+    use andon_core::schedule::{Report, ReportWhen};
+    let report = Report {
+        status: true,
+        issue: Some(12),
+        when: ReportWhen::Always,
+    };
+    let mut check = step(
+        "orders",
+        Status::Failure,
+        2_345_000,
+        vec![
+            check_run("data-check", Conclusion::Failure, "3 checks failed"),
+            comment("a comment for pull requests only"),
+            label("stale", true),
+        ],
+    );
+    check.log = "checked 5000000 rows".into();
+    let run = run("nightly", scheduled_event(), vec![check]);
+    let start = render::scheduled_run_start(&scheduled(&report, 1), "nightly", HEAD);
+    insta::assert_json_snapshot!("scheduled_start", start);
+    let effects = render::effects_for_scheduled_run(&scheduled(&report, 2), &run);
+    insta::assert_json_snapshot!("scheduled_effects", effects);
+    let Effect::Reply { body, .. } = &effects[1].effect else {
+        panic!("a comment: {effects:?}");
+    };
+    insta::assert_snapshot!("scheduled_comment", body);
+}
+
+#[test]
+fn scheduled_runs_report_only_what_is_asked() {
+    use andon_core::schedule::{Report, ReportWhen};
+    let passed = run(
+        "nightly",
+        scheduled_event(),
+        vec![step("orders", Status::Success, 10, Vec::new())],
+    );
+    let kinds = |report: &Report, run: &RunRecord| -> Vec<&'static str> {
+        render::effects_for_scheduled_run(&scheduled(report, 1), run)
+            .iter()
+            .map(|e| e.effect.kind())
+            .collect()
+    };
+    assert!(kinds(&Report::default(), &passed).is_empty());
+    let on_failure = Report {
+        status: false,
+        issue: Some(3),
+        when: ReportWhen::Failure,
+    };
+    assert!(kinds(&on_failure, &passed).is_empty());
+    let errored = run(
+        "nightly",
+        scheduled_event(),
+        vec![step("orders", Status::Error, 10, Vec::new())],
+    );
+    assert_eq!(kinds(&on_failure, &errored), ["reply"]);
+    let status = Report {
+        status: true,
+        ..Report::default()
+    };
+    let effects = render::effects_for_scheduled_run(&scheduled(&status, 1), &errored);
+    assert!(
+        matches!(&effects[..], [e] if matches!(&e.effect, Effect::CommitStatus { state, .. } if state.as_str() == "error")),
+        "{effects:?}"
+    );
+    assert!(render::scheduled_run_start(&scheduled(&on_failure, 1), "nightly", HEAD).is_none());
 }

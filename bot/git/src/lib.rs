@@ -7,12 +7,14 @@ mod diff;
 mod error;
 mod mirror;
 mod path;
+mod stream;
 
 use std::path::Path;
 
 pub use error::GitError;
 pub use mirror::{Auth, Mirrors};
 pub use path::validate_path;
+pub use stream::BlobStream;
 
 /// Upper bound for the decoded-object cache of one call. It grows on demand,
 /// so small calls do not pay for it.

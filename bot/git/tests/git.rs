@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
@@ -317,6 +318,159 @@ fn file_size_reads_the_header() {
     );
     assert_eq!(repo.file_size("HEAD", "data/none.bin").expect("size"), None);
     assert_eq!(repo.file_size("HEAD", "data").expect("size"), None);
+}
+
+/// Reads a stream in uneven pieces, as a parser would.
+fn drain(stream: andon_git::BlobStream) -> Vec<u8> {
+    let mut reader = stream.reader;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 100_003];
+    loop {
+        let n = reader.read(&mut buf).expect("stream reads");
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+        // Small reads too, to cross the inflater's buffers at odd places.
+        let n = reader.read(&mut buf[..7]).expect("stream reads");
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Several MiB of text that compresses (like a CSV) and some that does not.
+fn dataset_bytes() -> Vec<u8> {
+    let mut rng = XorShift(7);
+    let mut data = Vec::new();
+    for i in 0..60_000 {
+        data.extend_from_slice(
+            format!(
+                "{i},user{}@example.com,{}\n",
+                rng.below(1000),
+                rng.below(99_999)
+            )
+            .as_bytes(),
+        );
+    }
+    data.extend((0..500_000).map(|_| u8::try_from(rng.below(256)).expect("a byte")));
+    data
+}
+
+#[test]
+fn open_stream_inflates_loose_blobs_as_it_reads() {
+    let fx = Fixture::new();
+    let data = dataset_bytes();
+    fx.write("data/orders.csv", &data);
+    fx.write("empty.csv", "");
+    fx.write("small.csv", "a\n1\n");
+    fx.commit("one");
+    let id = fx.git(&["rev-parse", "HEAD:data/orders.csv"]);
+    let loose = fx.path().join(".git/objects").join(&id[..2]).join(&id[2..]);
+    assert!(loose.is_file(), "the blob is loose before any repack");
+    let repo = fx.repo();
+
+    let stream = repo
+        .open_stream("HEAD", "data/orders.csv")
+        .expect("opens")
+        .expect("exists");
+    assert_eq!(
+        (stream.size, stream.id.as_str()),
+        (data.len() as u64, id.as_str())
+    );
+    assert!(drain(stream) == data, "the streamed bytes are the file");
+    let stream = repo
+        .open_stream("HEAD", "empty.csv")
+        .expect("opens")
+        .expect("exists");
+    assert_eq!(stream.size, 0);
+    assert!(drain(stream).is_empty());
+    let stream = repo
+        .open_stream("HEAD", "small.csv")
+        .expect("opens")
+        .expect("exists");
+    assert_eq!(drain(stream), b"a\n1\n");
+
+    assert!(
+        repo.open_stream("HEAD", "missing.csv")
+            .expect("looks up")
+            .is_none()
+    );
+    assert!(
+        repo.open_stream("HEAD", "data")
+            .expect("looks up")
+            .is_none(),
+        "a directory"
+    );
+    assert!(matches!(
+        repo.open_stream("HEAD", "../x.csv")
+            .map(|_| ())
+            .expect_err("path"),
+        GitError::InvalidPath { .. }
+    ));
+    assert!(
+        repo.open_stream("nope", "data/orders.csv")
+            .map(|_| ())
+            .expect_err("rev")
+            .is_not_found()
+    );
+}
+
+#[test]
+fn open_stream_reads_packed_blobs_whole() {
+    let fx = Fixture::new();
+    let data = dataset_bytes();
+    fx.write("data/orders.csv", &data);
+    fx.commit("one");
+    let mut changed = data.clone();
+    changed.extend_from_slice(b"one more row\n");
+    fx.write("data/orders.csv", &changed);
+    fx.commit("two");
+    fx.pack();
+    let repo = fx.repo();
+    for (rev, expected) in [("HEAD", &changed), ("HEAD~1", &data)] {
+        let stream = repo
+            .open_stream(rev, "data/orders.csv")
+            .expect("opens")
+            .expect("exists");
+        assert_eq!(stream.size, expected.len() as u64);
+        assert!(
+            drain(stream) == *expected,
+            "{rev}: the streamed bytes are the file"
+        );
+    }
+}
+
+#[test]
+fn open_stream_reports_a_truncated_loose_object() {
+    let fx = Fixture::new();
+    fx.write("data.csv", dataset_bytes());
+    fx.commit("one");
+    let id = fx.git(&["rev-parse", "HEAD:data.csv"]);
+    let loose = fx.path().join(".git/objects").join(&id[..2]).join(&id[2..]);
+    let bytes = std::fs::read(&loose).expect("read the object");
+    let mut permissions = std::fs::metadata(&loose).expect("stat").permissions();
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "a test damages the object on purpose"
+    )]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&loose, permissions).expect("make writable");
+    std::fs::write(&loose, &bytes[..bytes.len() / 2]).expect("truncate");
+    let repo = fx.repo();
+    let stream = repo
+        .open_stream("HEAD", "data.csv")
+        .expect("opens")
+        .expect("exists");
+    let mut reader = stream.reader;
+    let mut sink = Vec::new();
+    let error = reader.read_to_end(&mut sink).expect_err("truncated");
+    assert!(sink.len() < bytes.len() * 4, "stops at the damage");
+    assert!(
+        matches!(
+            error.kind(),
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidInput
+        ),
+        "{error}"
+    );
 }
 
 #[test]

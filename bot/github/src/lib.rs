@@ -8,8 +8,8 @@
 //! for the outbox executor to schedule (see [`backoff`]); a refusal for
 //! good comes back as [`EffectOutcome::Failed`]. Every effect is idempotent
 //! by lookup (check runs by `external_id`, comments by a hidden marker,
-//! labels and reactions as states), so a retry after a crash finds the
-//! earlier result instead of repeating it.
+//! labels, reactions and commit statuses as states), so a retry after a
+//! crash finds the earlier result instead of repeating it.
 //!
 //! Secrets stay in [`secrecy::SecretString`]: no `Debug` output, error or
 //! log line of this crate contains a token or key.
@@ -22,6 +22,7 @@ mod error;
 mod issues;
 mod reads;
 mod split;
+mod statuses;
 mod transport;
 
 use std::collections::HashMap;
@@ -281,6 +282,12 @@ impl GitHub {
                 comment_id,
                 content,
             } => issues::reaction(&api, &repo, *comment_id, content).await,
+            Effect::CommitStatus {
+                sha,
+                context,
+                state,
+                description,
+            } => statuses::set(&api, &repo, sha, context, *state, description).await,
         }
     }
 

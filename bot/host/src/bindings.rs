@@ -5,7 +5,7 @@ wasmtime::component::bindgen!({
     world: "plugin",
     with: {
         "andon:plugin/host.blob": crate::state::BlobHandle,
-        "andon:plugin/dataset.reader": crate::state::ReaderHandle,
+        "andon:plugin/dataset.reader": crate::dataset_host::ReaderHandle,
     },
     imports: { default: trappable },
 });

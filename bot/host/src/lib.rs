@@ -4,10 +4,15 @@
 //!
 //! No wasmtime type crosses this crate's boundary: callers see
 //! [`PluginHost`], [`Plugin`], [`StepOutcome`] and the core domain types.
+//! [`dataset`] is the native CSV and JSON Lines parser behind the WIT
+//! `dataset` interface, public so that benches and native baselines parse
+//! exactly as plugins see it.
 
 mod bindings;
 mod cache;
 mod convert;
+pub mod dataset;
+mod dataset_host;
 mod error;
 mod host;
 mod inputs;

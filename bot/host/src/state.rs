@@ -11,14 +11,11 @@ use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::{wit, wit_dataset, wit_host};
+use crate::bindings::{wit, wit_host};
 use crate::inputs::{Blob, ReadError, StepInputs};
 
 /// A blob a plugin opened, kept in the store's resource table.
 pub struct BlobHandle(Box<dyn Blob>);
-
-/// A dataset a plugin opened, kept in the store's resource table.
-pub struct ReaderHandle;
 
 /// Largest file `read-file` returns whole; larger ones must be streamed.
 const READ_FILE_MAX: u64 = 64 << 20;
@@ -27,9 +24,9 @@ const BLOB_CHUNK_MAX: usize = 4 << 20;
 
 pub struct StepState {
     wasi: WasiCtx,
-    table: ResourceTable,
+    pub(crate) table: ResourceTable,
     pub stderr: MemoryOutputPipe,
-    inputs: Arc<dyn StepInputs>,
+    pub(crate) inputs: Arc<dyn StepInputs>,
     pub limiter: MemoryLimiter,
     log: String,
     log_limit: usize,
@@ -41,6 +38,8 @@ pub struct StepState {
     output_limit: usize,
     /// Datasets opened through the `dataset` interface, for lineage.
     pub datasets: Vec<crate::host::DatasetRead>,
+    /// Dataset readers the plugin holds now.
+    pub(crate) open_readers: usize,
 }
 
 impl StepState {
@@ -72,6 +71,7 @@ impl StepState {
             outputs_bytes: 0,
             output_limit,
             datasets: Vec::new(),
+            open_readers: 0,
         }
     }
 
@@ -274,44 +274,6 @@ impl wit_host::HostBlob for StepState {
 
     fn drop(&mut self, blob: Resource<BlobHandle>) -> Result<()> {
         self.table.delete(blob)?;
-        Ok(())
-    }
-}
-
-impl wit_dataset::Host for StepState {
-    fn open(
-        &mut self,
-        _source: wit_dataset::Source,
-        _options: wit_dataset::ReadOptions,
-    ) -> Result<Result<Resource<ReaderHandle>, wit_dataset::DatasetError>> {
-        Ok(Err(wit_dataset::DatasetError::Other(
-            "datasets are not served yet".into(),
-        )))
-    }
-
-    fn now(&mut self) -> Result<i64> {
-        Ok(self.inputs.now_micros())
-    }
-}
-
-impl wit_dataset::HostReader for StepState {
-    fn header(&mut self, _reader: Resource<ReaderHandle>) -> Result<Vec<String>> {
-        Ok(Vec::new())
-    }
-
-    fn size(&mut self, _reader: Resource<ReaderHandle>) -> Result<u64> {
-        Ok(0)
-    }
-
-    fn next(
-        &mut self,
-        _reader: Resource<ReaderHandle>,
-    ) -> Result<Result<Option<wit_dataset::Batch>, wit_dataset::DatasetError>> {
-        Ok(Ok(None))
-    }
-
-    fn drop(&mut self, reader: Resource<ReaderHandle>) -> Result<()> {
-        self.table.delete(reader)?;
         Ok(())
     }
 }

@@ -10,8 +10,8 @@ use andon_core::change::{AddedLine, ChangedFile, FileStatus, Side};
 use andon_core::event::{Event, EventKind};
 use andon_core::limits::Limits;
 use andon_host::{
-    Blob, BytesBlob, HostConfig, Invocation, Plugin, PluginHost, ReadError, StepError, StepInputs,
-    StepOutcome,
+    Blob, BytesBlob, DatasetRead, HostConfig, Invocation, Plugin, PluginHost, ReadError, StepError,
+    StepInputs, StepOutcome, Stream,
 };
 use serde_json::json;
 
@@ -21,7 +21,9 @@ struct Fixture {
     files: Vec<ChangedFile>,
     lines: Vec<AddedLine>,
     head_files: Vec<(&'static str, Vec<u8>)>,
+    artifacts: Vec<(&'static str, Vec<u8>)>,
     kv: Vec<(&'static str, Vec<u8>)>,
+    now: i64,
 }
 
 impl StepInputs for Fixture {
@@ -47,6 +49,24 @@ impl StepInputs for Fixture {
     fn open_blob(&self, side: Side, path: &str) -> Result<Box<dyn Blob>, ReadError> {
         self.read_file(side, path)
             .map(|b| Box::new(BytesBlob::new(b)) as Box<dyn Blob>)
+    }
+
+    fn open_stream(&self, side: Side, path: &str) -> Result<Stream, ReadError> {
+        let mut stream = Stream::from_bytes(self.read_file(side, path)?);
+        stream.content_id = format!("test:{path}");
+        Ok(stream)
+    }
+
+    fn open_artifact(&self, name: &str) -> Result<Stream, ReadError> {
+        self.artifacts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| Stream::from_bytes(b.clone()))
+            .ok_or(ReadError::NotFound)
+    }
+
+    fn now_micros(&self) -> i64 {
+        self.now
     }
 
     fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
@@ -420,4 +440,206 @@ fn garbage_is_not_a_plugin() {
         error.to_string().contains("not a valid andon component"),
         "{error}"
     );
+}
+
+/// An orders CSV with a quoted field, a CRLF, a null, an invalid amount and
+/// a ragged row.
+const ORDERS: &str = "id,email,amount,at\r\n\
+    1,a@x.io,10.5,2024-05-01T00:00:00Z\r\n\
+    2,\"b,quoted\"@x.io,,2024-05-01\n\
+    3,c@x.io,oops,2024-05-02T00:00:00+02:00\n\
+    4,d@x.io,1.5\n";
+
+fn orders() -> Fixture {
+    Fixture {
+        head_files: vec![("data/orders.csv", ORDERS.as_bytes().to_vec())],
+        now: 1_714_521_600_000_000,
+        ..Fixture::default()
+    }
+}
+
+/// Runs the testbed's `dataset` mode and returns its `dataset` output.
+fn read_dataset(
+    host: &PluginHost,
+    with: serde_json::Value,
+    inputs: Fixture,
+) -> (serde_json::Value, StepOutcome) {
+    let mut config = json!({ "mode": "dataset" });
+    config
+        .as_object_mut()
+        .expect("an object")
+        .extend(with.as_object().expect("an object").clone());
+    let outcome = run_with(host, &config, inputs, &Limits::DEFAULT);
+    assert_eq!(outcome.result, Ok(Vec::new()), "log: {}", outcome.log);
+    let report = outcome
+        .outputs
+        .get("dataset")
+        .cloned()
+        .expect("the dataset output is set");
+    (report, outcome)
+}
+
+#[test]
+fn datasets_are_parsed_by_the_host_and_checked_by_the_plugin() {
+    let host = host();
+    let (report, outcome) = read_dataset(
+        &host,
+        json!({
+            "path": "data/orders.csv",
+            "columns": [
+                { "name": "amount", "type": "float" },
+                { "name": "id", "type": "int" },
+                { "name": "email" },
+                { "name": "at", "type": "timestamp" },
+            ],
+            "batch_rows": 3,
+            "row_hashes": true,
+        }),
+        orders(),
+    );
+    assert_eq!(report["header"], json!(["id", "email", "amount", "at"]));
+    assert_eq!(report["size"], ORDERS.len());
+    assert_eq!(report["now"], 1_714_521_600_000_000_i64);
+    assert_eq!(
+        (report["rows"].clone(), report["batches"].clone()),
+        (json!(4), json!(2))
+    );
+    assert_eq!(report["contiguous"], true);
+    assert_eq!(report["ragged"], json!([4]));
+    assert_eq!(
+        (report["hashes"].clone(), report["distinct_hashes"].clone()),
+        (json!(4), json!(4))
+    );
+    let amount = &report["columns"][0];
+    assert_eq!(amount["float_sum"], 12.0);
+    assert_eq!(
+        (
+            amount["values"].clone(),
+            amount["nulls"].clone(),
+            amount["invalid"].clone()
+        ),
+        (json!(2), json!(1), json!(1))
+    );
+    let id = &report["columns"][1];
+    assert_eq!(
+        (id["int_sum"].clone(), id["values"].clone()),
+        (json!("10"), json!(4))
+    );
+    let email = &report["columns"][2];
+    assert_eq!(email["first"], json!(["a@x.io", "b,quoted@x.io", "c@x.io"]));
+    let at = &report["columns"][3];
+    let day = 19_844_i64 * 86_400_000_000;
+    assert_eq!(
+        at["first"],
+        json!([day, day, day + 86_400_000_000 - 7_200_000_000])
+    );
+    assert_eq!(at["nulls"], 1);
+    assert_eq!(
+        outcome.datasets,
+        vec![DatasetRead {
+            source: "head:data/orders.csv".into(),
+            content_id: "test:data/orders.csv".into(),
+        }]
+    );
+}
+
+#[test]
+fn json_lines_artifacts_are_datasets_too() {
+    let host = host();
+    let inputs = Fixture {
+        artifacts: vec![(
+            "clean.jsonl",
+            b"{\"n\": 1, \"tags\": [1]}\n{\"n\": null}\n\n{\"n\": \"3\", \"extra\": true}\n"
+                .to_vec(),
+        )],
+        ..Fixture::default()
+    };
+    let (report, outcome) = read_dataset(
+        &host,
+        json!({ "artifact": "clean.jsonl", "columns": [{ "name": "n", "type": "int" }, { "name": "tags" }] }),
+        inputs,
+    );
+    assert_eq!(report["header"], json!(["n", "tags", "extra"]));
+    assert_eq!(report["rows"], 3);
+    assert_eq!(report["columns"][0]["int_sum"], "4");
+    assert_eq!(report["columns"][0]["nulls"], 1);
+    assert_eq!(report["columns"][1]["first"], json!(["[1]", null, null]));
+    assert_eq!(
+        outcome.datasets,
+        vec![DatasetRead {
+            source: "artifact:clean.jsonl".into(),
+            content_id: String::new(),
+        }]
+    );
+}
+
+#[test]
+fn dataset_errors_are_values_not_traps() {
+    let host = host();
+    let cases = [
+        (
+            json!({ "path": "data/orders.csv", "columns": [{ "name": "nope" }] }),
+            "missing-column(nope)",
+        ),
+        (json!({ "path": "data/none.csv" }), "not-found("),
+        (json!({ "path": "../orders.csv" }), "invalid-source("),
+        (
+            json!({ "path": "data/orders.csv", "side": "base" }),
+            "invalid-source(",
+        ),
+        (
+            json!({ "path": "data/orders.txt" }),
+            "other(cannot tell the format",
+        ),
+        (json!({ "artifact": "" }), "invalid-source("),
+        (json!({ "artifact": "missing.csv" }), "not-found("),
+        (
+            json!({ "path": "data/orders.csv", "format": "json-lines" }),
+            "malformed(head:data/orders.csv: line 1",
+        ),
+        (
+            json!({ "path": "data/broken.csv" }),
+            "malformed(head:data/broken.csv: row 2",
+        ),
+    ];
+    for (with, expected) in cases {
+        let mut inputs = orders();
+        inputs
+            .head_files
+            .push(("data/orders.txt", b"a\n1\n".to_vec()));
+        inputs
+            .head_files
+            .push(("data/broken.csv", b"a\n1\n\"2\n".to_vec()));
+        let (report, _) = read_dataset(&host, with.clone(), inputs);
+        let error = report["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with(expected), "{with}: {report}");
+    }
+    still_serves(&host);
+}
+
+#[test]
+fn outputs_that_are_not_json_or_too_large_are_refused() {
+    let host = host();
+    let limits = Limits {
+        output_bytes: 64 << 10,
+        ..Limits::DEFAULT
+    };
+    let outcome = run_with(
+        &host,
+        &json!({ "mode": "outputs", "bytes": 100_000 }),
+        Fixture::default(),
+        &limits,
+    );
+    let body = comment(&outcome);
+    assert!(body.contains("good: ok"), "{body}");
+    assert!(
+        body.contains("not-json: error: output `not-json` is not JSON"),
+        "{body}"
+    );
+    assert!(
+        body.contains("big: error: output `big` would bring"),
+        "{body}"
+    );
+    assert_eq!(outcome.outputs.len(), 1, "{:?}", outcome.outputs);
+    assert_eq!(outcome.outputs["good"], json!({ "kept": true }));
 }

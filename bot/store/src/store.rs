@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::error::StoreError;
 use crate::group_commit::GroupCommit;
-use crate::{artifacts, inbox, kv, meta, outbox, runs};
+use crate::{artifacts, inbox, kv, meta, outbox, runs, schedules};
 
 /// The embedded store: one sled database with one tree per kind of state.
 ///
@@ -27,6 +27,9 @@ pub struct Store {
     pub(crate) outbox_keys: sled::Tree,
     pub(crate) outbox_pending: sled::Tree,
     pub(crate) outbox_runs: sled::Tree,
+    pub(crate) schedules: sled::Tree,
+    pub(crate) schedule_due: sled::Tree,
+    pub(crate) schedule_repos: sled::Tree,
     /// Shared by clones, so that every handle joins the same flushes.
     pub(crate) commit: Arc<GroupCommit>,
 }
@@ -83,6 +86,9 @@ impl Store {
             outbox_keys: tree(outbox::KEYS_TREE)?,
             outbox_pending: tree(outbox::PENDING_TREE)?,
             outbox_runs: tree(outbox::RUNS_TREE)?,
+            schedules: tree(schedules::TREE)?,
+            schedule_due: tree(schedules::DUE_TREE)?,
+            schedule_repos: tree(schedules::REPOS_TREE)?,
             commit: Arc::default(),
             db,
         };
@@ -119,7 +125,7 @@ impl Store {
 
     /// Every tree by name, in export order: `meta` first so that an import
     /// sees the schema version before any data.
-    pub(crate) fn trees(&self) -> [(&'static str, &sled::Tree); 13] {
+    pub(crate) fn trees(&self) -> [(&'static str, &sled::Tree); 16] {
         [
             (meta::TREE, &self.meta),
             (runs::TREE, &self.runs),
@@ -134,6 +140,9 @@ impl Store {
             (outbox::KEYS_TREE, &self.outbox_keys),
             (outbox::PENDING_TREE, &self.outbox_pending),
             (outbox::RUNS_TREE, &self.outbox_runs),
+            (schedules::TREE, &self.schedules),
+            (schedules::DUE_TREE, &self.schedule_due),
+            (schedules::REPOS_TREE, &self.schedule_repos),
         ]
     }
 }

@@ -8,6 +8,8 @@
 mod inbox;
 #[path = "store/outbox.rs"]
 mod outbox;
+#[path = "store/schedules.rs"]
+mod schedules;
 
 use std::path::Path;
 
@@ -348,6 +350,9 @@ fn sample_run() -> RunRecord {
                     reason: "step `size` was not granted `comment`".into(),
                 }],
                 outputs: Default::default(),
+                plugin_version: None,
+                plugin_sha256: None,
+                inputs: Vec::new(),
             },
             StepRecord {
                 id: "orders".into(),
@@ -382,6 +387,12 @@ fn sample_run() -> RunRecord {
                 )]
                 .into_iter()
                 .collect(),
+                plugin_version: Some("0.1.0".into()),
+                plugin_sha256: Some("ab".repeat(32)),
+                inputs: vec![andon_core::run::DatasetInput {
+                    source: "head:data/orders.csv".into(),
+                    content_id: "git:5d308e1d060b0c387d452cf4747f89ecb9935851".into(),
+                }],
             },
         ],
     }
@@ -415,7 +426,10 @@ fn a_newer_schema_is_refused_with_a_clear_error() {
     assert!(!error.is_transient());
     assert_eq!(
         error.to_string(),
-        "the store has schema version 3 but this andon supports up to 2; upgrade andon or use another data directory"
+        format!(
+            "the store has schema version {} but this andon supports up to {SCHEMA_VERSION}; upgrade andon or use another data directory",
+            SCHEMA_VERSION + 1
+        )
     );
 }
 

@@ -1,8 +1,9 @@
 //! `testbed`: a plugin that misbehaves on purpose, one way per `with.mode`,
 //! so the host's tests and benches can check the sandbox: time and memory
 //! limits, traps, oversized output, path escapes, log floods, every action
-//! kind. It is embedded for tests only (`andon_bundle::testing::TESTBED`),
-//! never shipped as a stock plugin.
+//! kind; it also reads datasets through `dataset.open` and reports what it
+//! saw, and sets outputs the host must refuse. It is embedded for tests only
+//! (`andon_bundle::testing::TESTBED`), never shipped as a stock plugin.
 
 mod mode;
 
@@ -12,7 +13,7 @@ use andon_pdk::types::{
     Action, Annotation, AnnotationLevel, Artifact, CheckRun, Conclusion, Invocation, KvEntry,
     LogLevel, Manifest, Permission, PluginError, Side,
 };
-use andon_pdk::{Guest, host};
+use andon_pdk::{Guest, dataset, host};
 use serde::Deserialize;
 
 use crate::mode::{Config, Mode};
@@ -77,6 +78,12 @@ impl Guest for Testbed {
             }
             Mode::Kv => Ok(kv_counter()),
             Mode::AllActions => Ok(all_actions()),
+            Mode::Dataset => {
+                let report = read_dataset(&cfg)?;
+                host::set_output("dataset", &report.to_string()).map_err(PluginError::Failed)?;
+                Ok(Vec::new())
+            }
+            Mode::Outputs => Ok(vec![Action::Comment(outputs(cfg.output_bytes()?))]),
         }
     }
 }
@@ -145,6 +152,46 @@ fn read(path: &str) -> String {
         (blob.size(), total, chunks)
     });
     mode::read_json(path, &whole, &streamed)
+}
+
+/// Opens the dataset `with:` names and reads every batch; the summary, or
+/// the error in WIT spelling.
+fn read_dataset(cfg: &Config) -> Result<serde_json::Value, PluginError> {
+    let (source, options) = cfg.dataset()?;
+    let reader = match dataset::open(&source, &options) {
+        Ok(reader) => reader,
+        Err(e) => return Ok(serde_json::json!({ "error": mode::describe_dataset_error(&e) })),
+    };
+    let mut summary = mode::Summary::new(&cfg.columns);
+    let error = loop {
+        match reader.next() {
+            Ok(Some(batch)) => summary.add(&batch),
+            Ok(None) => break None,
+            Err(e) => break Some(mode::describe_dataset_error(&e)),
+        }
+    };
+    let mut report = summary.to_json(&reader.header(), reader.size(), dataset::now());
+    if let Some(error) = error {
+        report["error"] = error.into();
+    }
+    Ok(report)
+}
+
+/// Sets a good output, one that is not JSON and one of `bytes` bytes;
+/// one line per answer.
+fn outputs(bytes: usize) -> String {
+    let big = format!("\"{}\"", "x".repeat(bytes));
+    [
+        ("good", r#"{"kept": true}"#),
+        ("not-json", "{oops"),
+        ("big", big.as_str()),
+    ]
+    .iter()
+    .map(|(name, value)| match host::set_output(name, value) {
+        Ok(()) => format!("{name}: ok\n"),
+        Err(e) => format!("{name}: error: {e}\n"),
+    })
+    .collect()
 }
 
 /// 100 000 log lines of 100 bytes each.

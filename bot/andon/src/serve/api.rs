@@ -2,7 +2,8 @@
 //! the store.
 //!
 //! sled allows one process per database, so while `andon serve` runs,
-//! `andon runs` or `andon deliveries list` cannot open the store. The
+//! `andon runs`, `andon deliveries list` or `andon schedule list` cannot
+//! open the store. The
 //! server writes `serve.json` (its address and a random bearer token, mode
 //! 0600) into the data directory; the CLI finds it there and asks the
 //! server instead. Only the CLI, on the same machine and able to read the
@@ -15,7 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use andon_core::run::Status;
-use andon_store::{DeliveryQuery, InboxStore, OutboxStore, RunQuery, RunStore, StoreError};
+use andon_store::{
+    DeliveryQuery, InboxStore, OutboxStore, RunQuery, RunStore, ScheduleStore, StoreError,
+};
 use anyhow::{Context, bail};
 use axum::Json;
 use axum::Router;
@@ -97,6 +100,7 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/runs/{id}", get(run))
         .route("/deliveries", get(deliveries))
         .route("/outbox", get(outbox))
+        .route("/schedules", get(schedules))
         .layer(middleware::from_fn_with_state(shared, authorize))
 }
 
@@ -226,6 +230,11 @@ async fn outbox(
         .store
         .outbox_items(params.limit.unwrap_or(50).min(10_000), params.before)?;
     Ok(Json(json!({ "outbox": items })))
+}
+
+/// Every schedule with where it stands (`andon schedule list`).
+async fn schedules(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "schedules": shared.store.schedules()? })))
 }
 
 /// The CLI's side: a running server found through `serve.json`.

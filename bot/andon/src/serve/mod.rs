@@ -1,9 +1,11 @@
 //! `andon serve`: the GitHub bot.
 //!
-//! Three loops share one store: the intake answers webhooks (persisting each
-//! delivery before acknowledging it), the workers turn deliveries into runs
-//! (committing each run with its outbox in one transaction), and the
-//! executor carries the outbox out on GitHub. Each loop only reads what the
+//! Four loops share one store: the intake answers webhooks (persisting each
+//! delivery before acknowledging it), the scheduler claims the ticks of
+//! scheduled workflows (persisting each claim before handing it out), the
+//! workers turn deliveries and ticks into runs (committing each run with
+//! its outbox in one transaction), and the executor carries the outbox out
+//! on GitHub. Each loop only reads what the
 //! previous one made durable, so a crash anywhere loses nothing: on restart
 //! the workers find the deliveries still pending and the executor the
 //! effects not yet done.
@@ -11,6 +13,7 @@
 pub mod api;
 mod executor;
 mod intake;
+pub mod scheduler;
 pub mod worker;
 
 use std::collections::BTreeMap;
@@ -29,7 +32,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use secrecy::SecretString;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 pub use intake::Secrets;
 pub use worker::{Context as WorkerContext, Outcome};
@@ -77,7 +80,15 @@ pub struct ServeArgs {
     /// How long a graceful shutdown waits for work in flight.
     #[arg(long, env = "ANDON_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+    /// Local git repositories whose workflows' schedules run too (read
+    /// from `HEAD`, again whenever it moves), comma-separated in the
+    /// variable; repeat the flag for several.
+    #[arg(long = "schedule-repo", env = "ANDON_SCHEDULE_REPOS", value_delimiter = ',')]
+    pub schedule_repos: Vec<PathBuf>,
 }
+
+/// How often local schedule repositories are checked for a new `HEAD`.
+const LOCAL_SYNC_EVERY: Duration = Duration::from_secs(30);
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
     andon_core::workflow::parse_duration(text).ok_or_else(|| format!("invalid duration `{text}`"))
@@ -213,6 +224,13 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
         .max(1);
+    // Read local schedule repositories before serving, so a broken path is
+    // said at once.
+    for path in &args.schedule_repos {
+        worker::sync_local_schedules(&store, path).with_context(|| {
+            format!("cannot read the schedules of {}", path.display())
+        })?;
+    }
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
@@ -228,6 +246,9 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
             draining: AtomicBool::new(false),
         });
         let info = api::publish(data_dir, address, &shared.api_token)?;
+        let schedules_ready = Arc::new(Notify::new());
+        let scheduler_stop = Arc::new(AtomicBool::new(false));
+        let (ticks_tx, ticks_rx) = mpsc::unbounded_channel();
         let context = Arc::new(worker::Context {
             store: store.clone(),
             host: host.clone(),
@@ -246,6 +267,7 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
                 },
                 None => None,
             },
+            schedules_ready: Some(schedules_ready.clone()),
         });
         // Precompile the stock plugins so the first delivery does not pay
         // for it.
@@ -253,24 +275,54 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
             let host = host.clone();
             tokio::task::spawn_blocking(move || crate::plugins::warm(&host));
         }
-        let workers_task = tokio::spawn(worker::dispatch(shared.clone(), context.clone(), workers));
+        let workers_task = tokio::spawn(worker::dispatch(
+            shared.clone(),
+            context.clone(),
+            workers,
+            ticks_rx,
+        ));
+        let scheduler = Arc::new(scheduler::Scheduler::new(
+            store.clone(),
+            Arc::new(scheduler::SystemClock),
+            ticks_tx,
+            schedules_ready.clone(),
+            scheduler_stop.clone(),
+        ));
+        let scheduler_task = tokio::spawn(scheduler.run());
+        let local_task = (!args.schedule_repos.is_empty()).then(|| {
+            tokio::spawn(sync_local_repos(
+                store.clone(),
+                args.schedule_repos.clone(),
+                schedules_ready.clone(),
+                scheduler_stop.clone(),
+            ))
+        });
         let executor_task = github.clone().map(|gh| tokio::spawn(executor::run(shared.clone(), gh)));
 
         let app = router(shared.clone());
         println!("andon listening on http://{address}");
         tracing::info!(%address, workers, "andon serve started");
         let shutdown_shared = shared.clone();
+        let shutdown_schedules = (schedules_ready.clone(), scheduler_stop.clone());
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 tracing::info!("shutting down: no new deliveries, draining work in flight");
                 shutdown_shared.draining.store(true, Ordering::Release);
+                shutdown_schedules.1.store(true, Ordering::Release);
                 shutdown_shared.work.notify_waiters();
                 shutdown_shared.outbox.notify_waiters();
+                shutdown_schedules.0.notify_waiters();
             })
             .await
             .context("the HTTP server failed")?;
         let grace = args.shutdown_grace;
+        if tokio::time::timeout(grace, scheduler_task).await.is_err() {
+            tracing::warn!("the scheduler is still busy; its claimed ticks run after the restart");
+        }
+        if let Some(task) = local_task {
+            task.abort();
+        }
         if tokio::time::timeout(grace, workers_task).await.is_err() {
             tracing::warn!(?grace, "workers still busy after the grace period; their deliveries stay pending and run after the restart");
         }
@@ -284,6 +336,35 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// Read local schedule repositories again whenever their `HEAD` moves.
+async fn sync_local_repos(
+    store: Store,
+    paths: Vec<PathBuf>,
+    ready: Arc<Notify>,
+    stop: Arc<AtomicBool>,
+) {
+    while !stop.load(Ordering::Acquire) {
+        tokio::time::sleep(LOCAL_SYNC_EVERY).await;
+        for path in &paths {
+            let (store, owned) = (store.clone(), path.clone());
+            match tokio::task::spawn_blocking(move || worker::sync_local_schedules(&store, &owned))
+                .await
+            {
+                Ok(Ok(report)) if report != andon_store::SyncReport::default() => {
+                    ready.notify_one();
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::warn!(
+                    path = %path.display(),
+                    error = format!("{error:#}"),
+                    "cannot read a local repository's schedules"
+                ),
+                Err(error) => tracing::error!(%error, "the schedule sync task failed"),
+            }
+        }
+    }
 }
 
 fn router(shared: Arc<Shared>) -> Router {

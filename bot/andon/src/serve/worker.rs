@@ -9,10 +9,20 @@
 //! their kv writes, their effects and the delivery's new state in one store
 //! transaction: a crash before that commit leaves the delivery pending, to
 //! be processed again from scratch; after it, never again.
+//!
+//! The dispatcher also takes the scheduler's ticks ([`TickJob`]s), ahead of
+//! deliveries. A tick runs its workflow on the default branch's head (or a
+//! local repository's `HEAD`) one step at a time, so that the run's
+//! deadline shortens a step's time limit and `overlap: cancel` stops it
+//! between steps, and records the run in the same transaction that moves
+//! its schedule on.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use andon_core::change::Change;
 
 use andon_core::command::{Command, CommandLine};
 use andon_core::diagnostic::Severity;
@@ -21,7 +31,8 @@ use andon_core::event::{Event, EventKind};
 use andon_core::limits::Limits;
 use andon_core::plan::{self, PlannedRun};
 use andon_core::render;
-use andon_core::run::{RunRecord, Status};
+use andon_core::run::{RunRecord, Status, StepRecord};
+use andon_core::schedule::{self, Origin, ScheduleRecord, TickJob, TickResult};
 use andon_core::webhook::{self, Incoming, Parsed};
 use andon_core::workflow::{self, Workflow};
 use andon_core::{Annotation, AnnotationLevel, Conclusion};
@@ -29,13 +40,13 @@ use andon_git::{Mirrors, Repo};
 use andon_github::{GitHub, PullRequestInfo, RepoPermission};
 use andon_host::PluginHost;
 use andon_store::{
-    DeliveryRecord, DeliveryState, InboxStore, KvStore, OutboxStore, RunQuery, RunStore, Store,
-    StoreError,
+    DeliveryRecord, DeliveryState, InboxStore, KvStore, OutboxStore, RunQuery, RunStore,
+    ScheduleStore, Store, StoreError, SyncReport,
 };
 use anyhow::{Context as _, anyhow, bail};
 use secrecy::ExposeSecret;
 use tokio::runtime::Handle;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::{Shared, now_ms};
@@ -67,6 +78,23 @@ pub struct Context {
     pub outbox_ready: Option<Arc<tokio::sync::Notify>>,
     /// The bot's own login: events it caused are ignored.
     pub self_login: Option<String>,
+    /// Woken when schedules change or a tick finishes, so the scheduler
+    /// looks again.
+    pub schedules_ready: Option<Arc<Notify>>,
+}
+
+impl Context {
+    fn wake_scheduler(&self) {
+        if let Some(ready) = &self.schedules_ready {
+            ready.notify_one();
+        }
+    }
+
+    fn wake_executor(&self) {
+        if let Some(ready) = &self.outbox_ready {
+            ready.notify_one();
+        }
+    }
 }
 
 /// How processing a delivery ended.
@@ -85,16 +113,51 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// The loop that hands pending deliveries to workers.
-pub async fn dispatch(shared: Arc<Shared>, context: Arc<Context>, workers: usize) {
+/// The loop that hands the scheduler's ticks and pending deliveries to
+/// workers, ticks first: they are due now.
+pub async fn dispatch(
+    shared: Arc<Shared>,
+    context: Arc<Context>,
+    workers: usize,
+    mut ticks: mpsc::UnboundedReceiver<TickJob>,
+) {
     let permits = Arc::new(Semaphore::new(workers));
     let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut keys: HashMap<u64, String> = HashMap::new();
     let mut not_before: HashMap<u64, Instant> = HashMap::new();
+    let mut waiting: VecDeque<TickJob> = VecDeque::new();
     let mut tasks = JoinSet::new();
     loop {
         if shared.draining() {
             break;
+        }
+        while let Ok(job) = ticks.try_recv() {
+            waiting.push_back(job);
+        }
+        while !waiting.is_empty() {
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                break;
+            };
+            let Some(job) = waiting.pop_front() else {
+                break;
+            };
+            let shared = shared.clone();
+            let context = context.clone();
+            tasks.spawn(async move {
+                let handle = Handle::current();
+                let worker_context = context.clone();
+                let ran =
+                    tokio::task::spawn_blocking(move || run_tick(&worker_context, &handle, &job))
+                        .await;
+                if let Err(error) = ran {
+                    tracing::error!(%error, "a scheduled run panicked; its tick runs again after a restart");
+                }
+                drop(permit);
+                context.wake_scheduler();
+                shared.wake_workers();
+                // Not a delivery: nothing to retry here.
+                (0, None)
+            });
         }
         // With every worker busy there is nothing to hand out: do not read
         // the inbox on every new delivery (under a flood that would cost
@@ -169,6 +232,7 @@ pub async fn dispatch(shared: Arc<Shared>, context: Arc<Context>, workers: usize
         tokio::select! {
             () = shared.work.notified() => {}
             () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            Some(job) = ticks.recv() => waiting.push_back(job),
             Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
                 if let Ok((seq, Some(delay))) = joined {
                     not_before.insert(seq, Instant::now() + delay);
@@ -323,7 +387,13 @@ pub fn process(context: &Context, handle: &Handle, delivery: &DeliveryRecord) ->
         pull: None,
         loaded: None,
     };
-    match job.handle() {
+    let handled = job.handle();
+    if handled.is_ok()
+        && let Err(error) = job.sync_schedules()
+    {
+        tracing::warn!(repository = job.repository(), error = format!("{error:#}"), "cannot read the repository's schedules; the next delivery tries again");
+    }
+    match handled {
         Ok(Some(reason)) if job.runs.is_empty() && job.effects.is_empty() => {
             Outcome::Ignored(reason)
         }
@@ -841,36 +911,52 @@ impl Job<'_> {
         let rev = repo
             .resolve(&format!("refs/heads/{branch}"))
             .with_context(|| format!("the default branch `{branch}` is not in the mirror"))?;
-        let mut workflows = Vec::new();
-        for name in repo.list_dir(&rev, workflow::DEFAULT_DIR)? {
-            if !(name.ends_with(".yml") || name.ends_with(".yaml")) {
-                continue;
-            }
-            let path = format!("{}/{name}", workflow::DEFAULT_DIR);
-            let Some(bytes) = repo.read_file(&rev, &path)? else {
-                continue;
-            };
-            let parsed = workflow::parse(&path, &String::from_utf8_lossy(&bytes));
-            let errors: Vec<_> = parsed
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .collect();
-            match parsed.workflow {
-                Some(wf) if errors.is_empty() => workflows.push(wf),
-                _ => tracing::warn!(
-                    repository = self.repository(),
-                    path,
-                    errors = errors.len(),
-                    "a workflow on the default branch has errors and is not run"
-                ),
-            }
-        }
+        let workflows = workflows_at(&repo, &rev, self.repository())?;
         Ok(Loaded {
             workflows,
             repo: Arc::new(repo),
             rev,
         })
+    }
+
+    /// Read the schedules of the repository again when the default branch
+    /// may have changed them: on a push to it, and on the first delivery
+    /// of a repository (as Prow re-reads its config on a push).
+    fn sync_schedules(&mut self) -> anyhow::Result<()> {
+        let repository = self.repository().to_string();
+        let default_branch = self
+            .incoming
+            .default_branch
+            .clone()
+            .unwrap_or_else(|| "main".into());
+        let event = &self.incoming.event;
+        let pushed = event.kind == EventKind::Push
+            && event.branch.as_deref() == Some(default_branch.as_str());
+        if !pushed
+            && self
+                .context
+                .store
+                .schedule_repository(&repository)?
+                .is_some()
+        {
+            return Ok(());
+        }
+        let loaded = self.workflows()?;
+        let origin = Origin::GitHub {
+            installation: self.incoming.installation,
+            clone_url: self.incoming.clone_url.clone(),
+            default_branch,
+        };
+        let entries = schedule::entries(&repository, &origin, &loaded.workflows);
+        let report =
+            self.context
+                .store
+                .sync_schedules(&repository, &loaded.rev, &entries, now_ms())?;
+        log_sync(&repository, &report);
+        if report != SyncReport::default() {
+            self.context.wake_scheduler();
+        }
+        Ok(())
     }
 
     /// Plan and run the workflows `selection` picks for `event`. Returns
@@ -1059,6 +1145,430 @@ impl Job<'_> {
         );
         self.effects.push((None, check));
         Ok(())
+    }
+}
+
+/// The valid workflows in `.andon/workflows/` at `rev`; the broken ones are
+/// logged and left out (they are reported where they change, in pull
+/// requests).
+pub fn workflows_at(repo: &Repo, rev: &str, repository: &str) -> anyhow::Result<Vec<Workflow>> {
+    let mut workflows = Vec::new();
+    for name in repo.list_dir(rev, workflow::DEFAULT_DIR)? {
+        if !(name.ends_with(".yml") || name.ends_with(".yaml")) {
+            continue;
+        }
+        let path = format!("{}/{name}", workflow::DEFAULT_DIR);
+        let Some(bytes) = repo.read_file(rev, &path)? else {
+            continue;
+        };
+        let parsed = workflow::parse(&path, &String::from_utf8_lossy(&bytes));
+        let errors = parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        match parsed.workflow {
+            Some(wf) if errors == 0 => workflows.push(wf),
+            _ => tracing::warn!(
+                repository,
+                path,
+                errors,
+                "a workflow on the default branch has errors and is not run"
+            ),
+        }
+    }
+    Ok(workflows)
+}
+
+fn log_sync(repository: &str, report: &SyncReport) {
+    if *report == SyncReport::default() {
+        return;
+    }
+    tracing::info!(
+        repository,
+        added = report.added,
+        changed = report.changed,
+        unchanged = report.unchanged,
+        removed = report.removed,
+        "schedules read from the workflows"
+    );
+}
+
+/// Read the schedules of the local repository at `path` from its `HEAD`,
+/// unless they were read at that commit already (`andon serve
+/// --schedule-repo`).
+pub fn sync_local_schedules(store: &Store, path: &Path) -> anyhow::Result<SyncReport> {
+    let path = std::fs::canonicalize(path)
+        .with_context(|| format!("cannot find the repository {}", path.display()))?;
+    let repository = path.display().to_string();
+    let repo = Repo::open(&path)?;
+    let rev = repo.resolve("HEAD")?;
+    if store
+        .schedule_repository(&repository)?
+        .is_some_and(|synced| synced.rev == rev)
+    {
+        return Ok(SyncReport::default());
+    }
+    let workflows = workflows_at(&repo, &rev, &repository)?;
+    let origin = Origin::Local {
+        path: repository.clone(),
+    };
+    let entries = schedule::entries(&repository, &origin, &workflows);
+    let report = store.sync_schedules(&repository, &rev, &entries, now_ms())?;
+    log_sync(&repository, &report);
+    Ok(report)
+}
+
+/// Why a tick could not start its run.
+struct NoRun {
+    error: String,
+    /// Whether trying again may help (a fetch that failed).
+    retry: bool,
+}
+
+impl NoRun {
+    fn transient(error: &anyhow::Error) -> NoRun {
+        NoRun {
+            error: format!("{error:#}"),
+            retry: true,
+        }
+    }
+
+    fn permanent(error: String) -> NoRun {
+        NoRun {
+            error,
+            retry: false,
+        }
+    }
+}
+
+/// What a tick runs: the workflow at the commit it runs on.
+struct Checkout {
+    repo: Arc<Repo>,
+    rev: String,
+    branch: Option<String>,
+    workflow: Workflow,
+}
+
+/// Run one scheduled tick to the end: check out, run, record with its
+/// schedule's new state, report. Blocking.
+pub fn run_tick(context: &Context, handle: &Handle, job: &TickJob) {
+    let store = &context.store;
+    let record = match store.schedule(&job.id) {
+        Ok(Some(record)) => record,
+        Ok(None) => {
+            tracing::info!(schedule = job.id, "the schedule was removed; its tick is dropped");
+            return;
+        }
+        Err(error) => {
+            tracing::error!(schedule = job.id, %error, "cannot read the schedule; the tick runs after a restart");
+            return;
+        }
+    };
+    let still_running = record
+        .state
+        .pending
+        .iter()
+        .any(|p| p.tick_ms == job.tick_ms && p.attempt == job.attempt && p.running);
+    if !still_running {
+        tracing::debug!(schedule = job.id, tick = job.tick_ms, "the tick is not running any more");
+        return;
+    }
+    let result = match checkout(context, handle, &record) {
+        Ok(checkout) => run_checkout(context, &record, job, &checkout),
+        Err(no_run) => Err(no_run),
+    };
+    let now = now_ms();
+    let outcome = match result {
+        Ok(()) => return,
+        Err(no_run) => {
+            tracing::warn!(schedule = job.id, tick = job.tick_ms, attempt = job.attempt, error = no_run.error, "a scheduled run could not start");
+            let failed = TickResult::Failed {
+                error: no_run.error,
+                retry: no_run.retry,
+            };
+            store.update_schedules(std::slice::from_ref(&job.id), |record| {
+                record.finish(job.tick_ms, job.attempt, &failed, now)
+            })
+        }
+    };
+    if let Err(error) = outcome {
+        tracing::error!(schedule = job.id, %error, "cannot record the tick's failure; it runs again after a restart");
+    }
+}
+
+/// The commit a tick runs on and its workflow there.
+fn checkout(context: &Context, handle: &Handle, record: &ScheduleRecord) -> Result<Checkout, NoRun> {
+    let entry = &record.entry;
+    let (repo, rev, branch) = match &entry.origin {
+        Origin::GitHub {
+            installation,
+            clone_url,
+            default_branch,
+        } => {
+            let url = match (&context.clone_url, &context.git_base_url, clone_url) {
+                (Some(url), _, _) => url.clone(),
+                (None, Some(base), _) => {
+                    format!("{}/{}.git", base.trim_end_matches('/'), entry.repository)
+                }
+                (None, None, Some(url)) => url.clone(),
+                (None, None, None) => {
+                    return Err(NoRun::permanent(format!(
+                        "no clone URL is known for {}",
+                        entry.repository
+                    )));
+                }
+            };
+            let auth = match context.github.as_deref() {
+                Some(github) if url.starts_with("https://") => {
+                    let token = handle
+                        .block_on(github.git_token(*installation))
+                        .map_err(|e| NoRun::transient(&e.into()))?;
+                    Some(andon_git::Auth::new(token.expose_secret()))
+                }
+                _ => None,
+            };
+            // An empty want fetches: the branch may have moved since the
+            // last delivery.
+            let repo = context
+                .mirrors
+                .sync(&entry.repository, &url, &[], auth.as_ref())
+                .map_err(|e| NoRun::transient(&e.into()))?;
+            let rev = repo
+                .resolve(&format!("refs/heads/{default_branch}"))
+                .map_err(|e| NoRun::transient(&e.into()))?;
+            (repo, rev, Some(default_branch.clone()))
+        }
+        Origin::Local { path } => {
+            let repo = Repo::open(Path::new(path)).map_err(|e| NoRun::transient(&e.into()))?;
+            let rev = repo.resolve("HEAD").map_err(|e| NoRun::transient(&e.into()))?;
+            (repo, rev, None)
+        }
+    };
+    let short: String = rev.chars().take(10).collect();
+    let bytes = repo
+        .read_file(&rev, &entry.file)
+        .map_err(|e| NoRun::transient(&e.into()))?
+        .ok_or_else(|| NoRun::permanent(format!("{} is not there at {short} any more", entry.file)))?;
+    let parsed = workflow::parse(&entry.file, &String::from_utf8_lossy(&bytes));
+    let workflow = parsed
+        .workflow
+        .filter(|_| !parsed.diagnostics.iter().any(|d| d.severity == Severity::Error))
+        .ok_or_else(|| NoRun::permanent(format!("{} has errors at {short}; `andon validate` lists them", entry.file)))?;
+    if workflow.on.schedule.get(entry.index).is_none() {
+        return Err(NoRun::permanent(format!(
+            "{} has no schedule #{} at {short} any more",
+            entry.file, entry.index
+        )));
+    }
+    Ok(Checkout {
+        repo: Arc::new(repo),
+        rev,
+        branch,
+        workflow,
+    })
+}
+
+/// Run the checked-out workflow for the tick and record it.
+fn run_checkout(
+    context: &Context,
+    record: &ScheduleRecord,
+    job: &TickJob,
+    checkout: &Checkout,
+) -> Result<(), NoRun> {
+    let store = &context.store;
+    let entry = &record.entry;
+    let trigger = &checkout.workflow.on.schedule[entry.index];
+    let mut event = Event::new(EventKind::Schedule, &entry.repository, &checkout.rev);
+    event.branch.clone_from(&checkout.branch);
+    let planned = plan::every_step(&checkout.workflow, &Limits::DEFAULT, &Limits::MAX);
+    let tick = schedule::format_instant(job.tick_ms, &entry.timezone);
+    let prefix = schedule::effect_key_prefix(&entry.id, job.tick_ms, job.attempt);
+    // A local repository has no GitHub to report to.
+    let report = match entry.origin {
+        Origin::GitHub { .. } => checkout.workflow.report.clone().unwrap_or_default(),
+        Origin::Local { .. } => schedule::Report::default(),
+    };
+    let installation = match &entry.origin {
+        Origin::GitHub { installation, .. } => *installation,
+        Origin::Local { .. } => None,
+    };
+    let scheduled = render::ScheduledRun {
+        key_prefix: &prefix,
+        repository: &entry.repository,
+        installation,
+        tick: &tick,
+        attempt: job.attempt,
+        branch: checkout.branch.as_deref(),
+        report: &report,
+    };
+    if let Some(start) = render::scheduled_run_start(&scheduled, &checkout.workflow.name, &checkout.rev)
+    {
+        match store.enqueue_effects(None, &[start], now_ms()) {
+            Ok(_) => context.wake_executor(),
+            Err(error) => tracing::warn!(%error, "cannot queue the pending commit status"),
+        }
+    }
+    let inputs = Arc::new(RunInputs {
+        repo: checkout.repo.clone(),
+        base: None,
+        head: checkout.rev.clone(),
+        change: Arc::new(Change::default()),
+        store: store.clone(),
+        now_micros: i64::try_from(job.tick_ms.saturating_mul(1000)).unwrap_or(i64::MAX),
+    });
+    let pipeline = Pipeline {
+        host: context.host.clone(),
+        store: store.clone(),
+    };
+    let files = PluginFiles::Commit {
+        repo: &checkout.repo,
+        rev: &checkout.rev,
+    };
+    let deadline = trigger.policy.deadline_ms.map(Duration::from_millis);
+    let cancelled = || {
+        store
+            .schedule(&job.id)
+            .ok()
+            .flatten()
+            .is_some_and(|r| r.cancelled(job.tick_ms, job.attempt))
+    };
+    let (mut run, kv_writes) =
+        execute_steps(&pipeline, &planned, &event, &inputs, &files, deadline, &cancelled)
+            .map_err(|e| NoRun::transient(&e))?;
+    let effects = render::effects_for_scheduled_run(&scheduled, &run);
+    let status = run.status;
+    let now = now_ms();
+    let recorded = store
+        .record_scheduled_run(&job.id, &mut run, &kv_writes, &effects, now, |record, run_id| {
+            let result = TickResult::Ran { run: run_id, status };
+            record.finish(job.tick_ms, job.attempt, &result, now).map(|_| ())
+        })
+        .map_err(|e| NoRun::transient(&e.into()))?;
+    match recorded {
+        Some(id) => {
+            tracing::info!(schedule = job.id, tick, attempt = job.attempt, run = id, status = status.as_str(), "scheduled run recorded");
+            if !effects.is_empty() {
+                context.wake_executor();
+            }
+        }
+        None => tracing::info!(schedule = job.id, tick, "the tick was finished elsewhere; this run is not recorded"),
+    }
+    Ok(())
+}
+
+/// Run `planned` one step at a time: a step gets at most what is left of
+/// the run's `deadline`, and `cancelled` is asked before each step. The
+/// steps after one that stopped the line (an error, a `fail`), the
+/// deadline or a cancellation are skipped with the reason. Returns the run
+/// (id 0) and its kv writes, as [`Pipeline::execute`] does.
+pub fn execute_steps(
+    pipeline: &Pipeline,
+    planned: &PlannedRun<'_>,
+    event: &Event,
+    inputs: &Arc<RunInputs>,
+    files: &PluginFiles<'_>,
+    deadline: Option<Duration>,
+    cancelled: &dyn Fn() -> bool,
+) -> anyhow::Result<(RunRecord, KvWrites)> {
+    let started = Instant::now();
+    let mut started_at_ms = None;
+    let mut steps: Vec<StepRecord> = Vec::with_capacity(planned.steps.len());
+    let mut kv_writes = Vec::new();
+    let mut stop: Option<String> = None;
+    let mut interrupted = false;
+    for planned_step in &planned.steps {
+        let left = deadline.map(|d| d.saturating_sub(started.elapsed()));
+        if stop.is_none() {
+            if cancelled() {
+                stop = Some("cancelled: a newer tick of the schedule replaces this run".into());
+                interrupted = true;
+            } else if left.is_some_and(|l| l.is_zero()) {
+                stop = Some(deadline_reason(deadline));
+                interrupted = true;
+            }
+        }
+        if let Some(reason) = &stop {
+            steps.push(StepRecord {
+                id: planned_step.step.id.clone(),
+                plugin: planned_step.step.uses.display_name().to_string(),
+                status: Status::Skipped,
+                duration_us: 0,
+                fuel_used: None,
+                memory_peak: 0,
+                error: Some(format!("skipped: {reason}")),
+                log: String::new(),
+                actions: Vec::new(),
+                denied: Vec::new(),
+                outputs: Default::default(),
+            });
+            continue;
+        }
+        let mut one = planned_step.clone();
+        let clamped = left.is_some_and(|l| l < one.limits.timeout);
+        if let Some(left) = left {
+            one.limits.timeout = one.limits.timeout.min(left);
+        }
+        let single = PlannedRun {
+            workflow: planned.workflow,
+            steps: vec![one],
+        };
+        let (run, writes) = pipeline.execute(&single, event, inputs, files)?;
+        started_at_ms.get_or_insert(run.started_at_ms);
+        kv_writes.extend(writes);
+        for mut step in run.steps {
+            let timed_out = step
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("ran past its time limit"));
+            if clamped && timed_out {
+                if let Some(error) = &mut step.error {
+                    error.push_str(&format!(" ({})", deadline_reason(deadline)));
+                }
+                interrupted = true;
+                stop = Some(deadline_reason(deadline));
+            }
+            let stops_the_line = step.status == Status::Error
+                || step
+                    .actions
+                    .iter()
+                    .any(|a| matches!(a, andon_core::Action::Fail { .. }));
+            if stops_the_line && stop.is_none() {
+                stop = Some("an earlier step stopped the line".into());
+            }
+            steps.push(step);
+        }
+    }
+    let mut status = RunRecord::rolled_up_status(&steps);
+    if interrupted {
+        status = status.worst(Status::Error);
+    }
+    let run = RunRecord {
+        id: 0,
+        workflow: planned.workflow.name.clone(),
+        event: event.clone(),
+        started_at_ms: started_at_ms.unwrap_or_else(now_ms),
+        duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        status,
+        steps,
+    };
+    Ok((run, kv_writes))
+}
+
+fn deadline_reason(deadline: Option<Duration>) -> String {
+    let ms = deadline.map_or(0, |d| d.as_millis());
+    format!("the run's deadline of {} passed", human_ms(ms))
+}
+
+/// `90s`, `10m`, `1h30m`, `500ms`.
+fn human_ms(ms: u128) -> String {
+    let secs = ms / 1000;
+    match (ms % 1000, secs) {
+        (rest, 0) => format!("{rest}ms"),
+        (0, s) if s % 3600 == 0 => format!("{}h", s / 3600),
+        (0, s) if s >= 3600 => format!("{}h{}m", s / 3600, s % 3600 / 60),
+        (0, s) if s % 60 == 0 => format!("{}m", s / 60),
+        (_, s) => format!("{s}s"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Workflow parsing cases: each input with the diagnostics it must produce.
 
 use super::*;
+use crate::schedule::{Missed, Overlap, Policy, Report, ReportWhen};
 
 /// Parse `text` and compare its diagnostics, rendered one per line as
 /// `line: severity: message`, with `expected`.
@@ -203,4 +204,129 @@ fn durations_and_sizes_parse() {
     assert_eq!(parse_bytes("64MiB"), Some(64 << 20));
     assert_eq!(parse_bytes("1GB"), Some(1_000_000_000));
     assert_eq!(parse_bytes("lots"), None);
+}
+
+#[test]
+fn schedule_policies_resolve_entry_over_workflow_over_defaults() {
+    let text = "\
+name: nightly
+on:
+  schedule:
+    - cron: \"0 3 * * *\"
+      timezone: Europe/Paris
+    - cron: \"@hourly\"
+      missed: all
+      max_catchup: 3
+      overlap: cancel
+      deadline: 90s
+schedule_policy:
+  overlap: queue
+  retries: 2
+  retry_backoff: 30s
+  deadline: 10m
+report: { status: true, issue: 42, when: failure }
+steps: [{ uses: size }]
+";
+    let wf = check(text, &[]).workflow.expect("valid");
+    let [daily, hourly] = wf.on.schedule.as_slice() else {
+        panic!("two schedules");
+    };
+    assert_eq!(daily.line, 4);
+    assert_eq!(
+        daily.policy,
+        Policy {
+            missed: Missed::Latest,
+            max_catchup: 10,
+            overlap: Overlap::Queue,
+            retries: 2,
+            retry_backoff_ms: 30_000,
+            deadline_ms: Some(600_000),
+        }
+    );
+    assert_eq!(
+        hourly.policy,
+        Policy {
+            missed: Missed::All,
+            max_catchup: 3,
+            overlap: Overlap::Cancel,
+            retries: 2,
+            retry_backoff_ms: 30_000,
+            deadline_ms: Some(90_000),
+        }
+    );
+    assert_eq!(
+        wf.report,
+        Some(Report {
+            status: true,
+            issue: Some(42),
+            when: ReportWhen::Failure,
+        })
+    );
+    let plain = check("on: { schedule: [{ cron: \"0 3 * * *\" }] }\nsteps: [{ uses: size }]\n", &[]);
+    let plain = plain.workflow.expect("valid");
+    assert_eq!(plain.on.schedule[0].policy, Policy::DEFAULT);
+    assert_eq!(plain.report, None);
+}
+
+#[test]
+fn schedule_keys_are_checked_with_lines_and_hints() {
+    let text = "\
+on:
+  schedule:
+    - cron: \"0 25 * * *\"
+      timezone: Europe/Pariss
+    - cron: \"0 3 * * *\"
+      missed: latests
+      overlap: allow
+      retries: 99
+      retry_backoff: soon
+      deadline: 48h
+      max_catchup: 5
+    - timezone: UTC
+schedule_policy: { max_catchp: 5 }
+report: { issue: -1, when: sometimes }
+steps: [{ uses: size }]
+";
+    let parsed = check(
+        text,
+        &[
+            "4: error: unknown time zone `Europe/Pariss`",
+            "3: error: hour `25` in cron expression `0 25 * * *` is invalid: 25 is not in 0-23",
+            "6: error: `missed` cannot be `latests`",
+            "7: error: `overlap` cannot be `allow`",
+            "8: error: `retries` must be a whole number from 0 to 10",
+            "9: error: `soon` is not a duration",
+            "10: error: `deadline` of 48h is longer than 24h",
+            "12: error: a schedule needs a `cron` expression",
+            "13: error: unknown key `max_catchp` in `schedule_policy`",
+            "14: error: `issue` must be an issue number",
+            "14: error: `when` cannot be `sometimes`",
+            "14: warning: `report` asks for nothing",
+            "5: warning: `max_catchup` has no effect with `missed: latest`",
+        ],
+    );
+    let hint = |needle: &str| {
+        parsed
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains(needle))
+            .and_then(|d| d.hint.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(hint("Europe/Pariss"), "did you mean `Europe/Paris`?");
+    assert_eq!(hint("latests"), "did you mean `latest`?");
+    assert_eq!(hint("allow"), "expected one of: skip, queue, cancel");
+    assert!(hint("hour `25`").starts_with("hour: 0-23"), "{}", hint("hour `25`"));
+    assert_eq!(hint("max_catchp"), "did you mean `max_catchup`?");
+}
+
+#[test]
+fn schedule_settings_without_a_schedule_are_pointed_out() {
+    check(
+        "on: push\nschedule_policy: { retries: 1 }\nreport: { status: true }\nsteps: [{ uses: size }]\n",
+        &[
+            "2: warning: `schedule_policy` has no effect: the workflow has no `on.schedule`",
+            "3: warning: `report` has no effect: the workflow has no `on.schedule`",
+        ],
+    );
 }

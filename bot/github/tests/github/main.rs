@@ -9,6 +9,7 @@ mod comments;
 mod failures;
 mod issues;
 mod reads;
+mod statuses;
 
 use andon_core::effect::{Effect, EffectOutcome, PlannedEffect};
 use andon_github::{Credentials, GitHub, GitHubConfig};

@@ -1,0 +1,66 @@
+//! Commit statuses: a desired state per context, so a repeat that finds
+//! the newest status of its context already as wanted makes no call
+//! (GitHub keeps every status ever posted; posting again would pile up).
+
+use andon_core::effect::CommitState;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::GitHubError;
+use crate::transport::{Api, Repo, Verb, encode};
+
+#[derive(Deserialize)]
+struct StatusJson {
+    context: String,
+    state: String,
+    description: Option<String>,
+}
+
+/// `GET .../commits/{ref}/status`: the newest status of each context.
+#[derive(Deserialize)]
+struct Combined {
+    statuses: Vec<StatusJson>,
+}
+
+impl From<Combined> for Vec<StatusJson> {
+    fn from(combined: Combined) -> Self {
+        combined.statuses
+    }
+}
+
+/// Makes the newest status of `context` on `sha` read `state` and
+/// `description`.
+pub(crate) async fn set(
+    api: &Api<'_>,
+    repo: &Repo,
+    sha: &str,
+    context: &str,
+    state: CommitState,
+    description: &str,
+) -> Result<String, GitHubError> {
+    let path = format!(
+        "{}/commits/{}/status?per_page=100",
+        repo.path(),
+        encode(sha)
+    );
+    let newest = api.get_all::<StatusJson, Combined>(path).await?;
+    let already = newest.iter().any(|status| {
+        status.context == context
+            && status.state == state.as_str()
+            && status.description.as_deref().unwrap_or("") == description
+    });
+    if already {
+        return Ok(format!(
+            "commit status `{context}` already {}",
+            state.as_str()
+        ));
+    }
+    let body = json!({
+        "state": state.as_str(),
+        "context": context,
+        "description": description,
+    });
+    let path = format!("{}/statuses/{}", repo.path(), encode(sha));
+    api.send(Verb::Post, &path, Some(&body)).await?.success()?;
+    Ok(format!("set commit status `{context}` to {}", state.as_str()))
+}
