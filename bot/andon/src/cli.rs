@@ -277,11 +277,18 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
 
     let head = repo.resolve(&args.head)?;
     let base = match (&args.base, args.event) {
+        // A scheduled run has no change: it runs on a commit, not a diff.
+        (_, EventArg::Schedule) => None,
         (Some(rev), _) => Some(repo.resolve(rev)?),
         (None, EventArg::Manual) => None,
         (None, _) => repo.first_parent(&head)?,
     };
-    let change = if args.event == EventArg::Manual && args.base.is_none() {
+    let no_change = match args.event {
+        EventArg::Schedule => true,
+        EventArg::Manual => args.base.is_none(),
+        EventArg::PullRequest | EventArg::Push => false,
+    };
+    let change = if no_change {
         Change::default()
     } else {
         repo.diff(base.as_deref(), &head)?
@@ -317,17 +324,47 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         host: Arc::new(host),
         store: store.clone(),
     };
+    let now_micros = args.now.unwrap_or_else(crate::inputs::now_micros);
     let inputs = Arc::new(RunInputs {
         repo,
         base,
         head,
         change: Arc::new(change),
-        store,
-        now_micros: crate::inputs::now_micros(),
+        store: store.clone(),
+        now_micros,
     });
-    let run = pipeline.run(planned, &event, &inputs, &PluginFiles::WorkTree(&root))?;
+    let files = PluginFiles::WorkTree(&root);
+    let run = if event.kind == EventKind::Schedule {
+        // As the scheduler runs it: within the schedule's deadline.
+        let deadline = planned
+            .workflow
+            .on
+            .schedule
+            .first()
+            .and_then(|s| s.policy.deadline_ms)
+            .map(std::time::Duration::from_millis);
+        let (mut run, kv_writes) = crate::serve::worker::execute_scheduled(
+            &pipeline,
+            planned,
+            &event,
+            &inputs,
+            &files,
+            deadline,
+            &|| false,
+        )?;
+        store
+            .record_run(&mut run, &kv_writes)
+            .context("cannot record the run")?;
+        run
+    } else {
+        pipeline.run(planned, &event, &inputs, &files)?
+    };
     match args.format {
-        Format::Json => println!("{}", report::run_json(&run, files_changed)),
+        Format::Json => {
+            let mut value = report::run_json(&run, files_changed);
+            value["now"] = serde_json::json!(rfc3339_micros(now_micros));
+            println!("{value}");
+        }
         Format::Text => print!("{}", report::run_text(&run, files_changed)),
     }
     Ok(match run.status {

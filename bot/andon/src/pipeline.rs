@@ -288,30 +288,16 @@ fn not_run(error: StepError) -> StepOutcome {
 
 /// A step whose plugin could not be loaded.
 fn errored(id: &str, plugin: &str, message: String) -> StepRecord {
-    StepRecord {
-        status: Status::Error,
-        error: Some(message),
-        ..skipped(id, plugin)
-    }
+    StepRecord::not_run(id, plugin, Status::Error, message)
 }
 
 fn skipped(id: &str, plugin: &str) -> StepRecord {
-    StepRecord {
-        id: id.to_string(),
-        plugin: plugin.to_string(),
-        status: Status::Skipped,
-        duration_us: 0,
-        fuel_used: None,
-        memory_peak: 0,
-        error: Some("skipped: an earlier step stopped the line".into()),
-        log: String::new(),
-        actions: Vec::new(),
-        denied: Vec::new(),
-        outputs: Default::default(),
-        plugin_version: None,
-        plugin_sha256: None,
-        inputs: Vec::new(),
-    }
+    StepRecord::not_run(
+        id,
+        plugin,
+        Status::Skipped,
+        "skipped: an earlier step stopped the line",
+    )
 }
 
 fn micros(d: Duration) -> u64 {

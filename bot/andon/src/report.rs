@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use andon_core::action::{Action, CheckRun};
 use andon_core::effect::{Effect, PlannedEffect};
+use andon_core::schedule::{ScheduleRecord, format_instant};
 use andon_core::run::{RunRecord, Status, StepRecord};
 use andon_store::{DeliveryRecord, DeliveryState, OutboxItem, OutboxState, RunSummary};
 use serde_json::{Value, json};
@@ -306,8 +307,158 @@ pub fn effects_text(effects: &[PlannedEffect]) -> String {
                 if *present { "add" } else { "remove" }
             ),
             Effect::Reaction { content, .. } => format!("react {content}"),
+            Effect::CommitStatus {
+                context,
+                state,
+                sha,
+                ..
+            } => format!(
+                "set commit status `{context}` to {} on {}",
+                state.as_str(),
+                sha.chars().take(10).collect::<String>()
+            ),
         };
         let _ = writeln!(out, "  would {what}");
+    }
+    out
+}
+
+/// The JSON `andon schedule list --format json` prints: each schedule with
+/// its policy, last run and next fire time (as RFC 3339 in its zone and in
+/// milliseconds).
+pub fn schedules_json(schedules: &[ScheduleRecord]) -> Value {
+    let list: Vec<Value> = schedules
+        .iter()
+        .map(|record| {
+            let entry = &record.entry;
+            let state = &record.state;
+            let at = |ms: u64| format_instant(ms, &entry.timezone);
+            json!({
+                "id": entry.id,
+                "repository": entry.repository,
+                "workflow": entry.workflow,
+                "file": entry.file,
+                "cron": entry.cron,
+                "timezone": entry.timezone,
+                "policy": entry.policy,
+                "report": entry.report,
+                "next_fire": state.next_due_ms.map(at),
+                "next_fire_ms": state.next_due_ms,
+                "last_tick": state.last_tick_ms.map(at),
+                "last_run": state.last_run.as_ref().map(|last| json!({
+                    "tick": at(last.tick_ms),
+                    "tick_ms": last.tick_ms,
+                    "run": last.run,
+                    "status": last.status,
+                    "attempt": last.attempt,
+                    "error": last.error,
+                })),
+                "pending": state.pending.iter().map(|p| json!({
+                    "tick": at(p.tick_ms),
+                    "tick_ms": p.tick_ms,
+                    "attempt": p.attempt,
+                    "running": p.running,
+                    "not_before": at(p.not_before_ms),
+                })).collect::<Vec<_>>(),
+                "skipped": state.skipped,
+                "last_skip": state.last_skip.as_ref().map(|skip| json!({
+                    "tick": at(skip.tick_ms),
+                    "reason": skip.reason,
+                })),
+            })
+        })
+        .collect();
+    Value::Array(list)
+}
+
+/// A few lines per schedule, for `andon schedule list`.
+pub fn schedules_text(schedules: &[ScheduleRecord]) -> String {
+    let mut out = String::new();
+    if schedules.is_empty() {
+        out.push_str("no schedules: `andon serve` reads them from the workflows' `on.schedule`\n");
+        return out;
+    }
+    for record in schedules {
+        let entry = &record.entry;
+        let state = &record.state;
+        let policy = &entry.policy;
+        let at = |ms: u64| format_instant(ms, &entry.timezone);
+        let _ = writeln!(
+            out,
+            "{} · {} ({}#{})",
+            entry.repository, entry.workflow, entry.file, entry.index
+        );
+        let _ = write!(
+            out,
+            "  cron `{}` in {} · missed: {}",
+            entry.cron,
+            entry.timezone,
+            policy.missed.as_str()
+        );
+        if policy.missed == andon_core::schedule::Missed::All {
+            let _ = write!(out, " (at most {})", policy.max_catchup);
+        }
+        let _ = write!(out, " · overlap: {}", policy.overlap.as_str());
+        if policy.retries > 0 {
+            let _ = write!(
+                out,
+                " · retries: {} ({} s backoff)",
+                policy.retries,
+                policy.retry_backoff_ms / 1000
+            );
+        }
+        if let Some(deadline) = policy.deadline_ms {
+            let _ = write!(out, " · deadline: {} s", deadline / 1000);
+        }
+        out.push('\n');
+        match &state.last_run {
+            Some(last) => {
+                let _ = write!(out, "  last run: tick {}", at(last.tick_ms));
+                if let Some(run) = last.run {
+                    let _ = write!(out, " · run {run}");
+                }
+                let _ = write!(out, " · {}", last.status.as_str());
+                if last.attempt > 1 {
+                    let _ = write!(out, " · attempt {}", last.attempt);
+                }
+                if let Some(error) = &last.error {
+                    let _ = write!(out, " · {error}");
+                }
+                out.push('\n');
+            }
+            None => out.push_str("  last run: none yet\n"),
+        }
+        for pending in &state.pending {
+            let what = if pending.running {
+                "running"
+            } else if pending.attempt > 1 {
+                "retrying"
+            } else {
+                "queued"
+            };
+            let _ = write!(out, "  {what}: tick {}", at(pending.tick_ms));
+            if pending.attempt > 1 {
+                let _ = write!(out, " · attempt {}", pending.attempt);
+                if !pending.running {
+                    let _ = write!(out, " at {}", at(pending.not_before_ms));
+                }
+            }
+            out.push('\n');
+        }
+        if let Some(skip) = &state.last_skip {
+            let _ = writeln!(
+                out,
+                "  skipped: {} in all, last tick {}: {}",
+                state.skipped,
+                at(skip.tick_ms),
+                skip.reason
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  next fire: {}",
+            state.next_due_ms.map_or_else(|| "never".to_string(), at)
+        );
     }
     out
 }

@@ -98,6 +98,34 @@ pub struct StepRecord {
     pub inputs: Vec<DatasetInput>,
 }
 
+impl StepRecord {
+    /// The record of a step that did not run: skipped, or errored before
+    /// its plugin was called, with `reason` as its error.
+    pub fn not_run(
+        id: impl Into<String>,
+        plugin: impl Into<String>,
+        status: Status,
+        reason: impl Into<String>,
+    ) -> StepRecord {
+        StepRecord {
+            id: id.into(),
+            plugin: plugin.into(),
+            status,
+            duration_us: 0,
+            fuel_used: None,
+            memory_peak: 0,
+            error: Some(reason.into()),
+            log: String::new(),
+            actions: Vec::new(),
+            denied: Vec::new(),
+            outputs: BTreeMap::new(),
+            plugin_version: None,
+            plugin_sha256: None,
+            inputs: Vec::new(),
+        }
+    }
+}
+
 /// A dataset a step read, as lineage records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatasetInput {

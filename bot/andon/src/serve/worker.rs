@@ -12,10 +12,8 @@
 //!
 //! The dispatcher also takes the scheduler's ticks ([`TickJob`]s), ahead of
 //! deliveries. A tick runs its workflow on the default branch's head (or a
-//! local repository's `HEAD`) one step at a time, so that the run's
-//! deadline shortens a step's time limit and `overlap: cancel` stops it
-//! between steps, and records the run in the same transaction that moves
-//! its schedule on.
+//! local repository's `HEAD`) within its deadline, and records the run in
+//! the same transaction that moves its schedule on.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
@@ -1434,7 +1432,7 @@ fn run_checkout(
             .is_some_and(|r| r.cancelled(job.tick_ms, job.attempt))
     };
     let (mut run, kv_writes) =
-        execute_steps(&pipeline, &planned, &event, &inputs, &files, deadline, &cancelled)
+        execute_scheduled(&pipeline, &planned, &event, &inputs, &files, deadline, &cancelled)
             .map_err(|e| NoRun::transient(&e))?;
     let effects = render::effects_for_scheduled_run(&scheduled, &run);
     let status = run.status;
@@ -1457,12 +1455,17 @@ fn run_checkout(
     Ok(())
 }
 
-/// Run `planned` one step at a time: a step gets at most what is left of
-/// the run's `deadline`, and `cancelled` is asked before each step. The
-/// steps after one that stopped the line (an error, a `fail`), the
-/// deadline or a cancellation are skipped with the reason. Returns the run
-/// (id 0) and its kv writes, as [`Pipeline::execute`] does.
-pub fn execute_steps(
+/// Run a scheduled workflow within its `deadline`, unless `cancelled`
+/// says a newer tick replaced it before it started. Returns the run (id 0)
+/// and its kv writes, as [`Pipeline::execute`] does.
+///
+/// The steps run in one [`Pipeline::execute`] call, because a run's later
+/// steps read the artifacts its earlier ones stored. So the deadline is
+/// kept by giving each step at most the whole deadline as its time limit,
+/// and a run that took longer than its deadline in all is an error (and
+/// retried as one); a cancellation that comes once the run started is
+/// honoured by the next tick waiting for it, not by stopping it.
+pub fn execute_scheduled(
     pipeline: &Pipeline,
     planned: &PlannedRun<'_>,
     event: &Event,
@@ -1471,87 +1474,59 @@ pub fn execute_steps(
     deadline: Option<Duration>,
     cancelled: &dyn Fn() -> bool,
 ) -> anyhow::Result<(RunRecord, KvWrites)> {
-    let started = Instant::now();
-    let mut started_at_ms = None;
-    let mut steps: Vec<StepRecord> = Vec::with_capacity(planned.steps.len());
-    let mut kv_writes = Vec::new();
-    let mut stop: Option<String> = None;
-    let mut interrupted = false;
-    for planned_step in &planned.steps {
-        let left = deadline.map(|d| d.saturating_sub(started.elapsed()));
-        if stop.is_none() {
-            if cancelled() {
-                stop = Some("cancelled: a newer tick of the schedule replaces this run".into());
-                interrupted = true;
-            } else if left.is_some_and(|l| l.is_zero()) {
-                stop = Some(deadline_reason(deadline));
-                interrupted = true;
-            }
-        }
-        if let Some(reason) = &stop {
-            steps.push(StepRecord {
+    if cancelled() {
+        let reason = "skipped: a newer tick replaced this run before it started (overlap: cancel)";
+        let steps = planned
+            .steps
+            .iter()
+            .map(|planned_step| StepRecord {
                 id: planned_step.step.id.clone(),
                 plugin: planned_step.step.uses.display_name().to_string(),
                 status: Status::Skipped,
                 duration_us: 0,
                 fuel_used: None,
                 memory_peak: 0,
-                error: Some(format!("skipped: {reason}")),
+                error: Some(reason.into()),
                 log: String::new(),
                 actions: Vec::new(),
                 denied: Vec::new(),
                 outputs: Default::default(),
-            });
-            continue;
-        }
-        let mut one = planned_step.clone();
-        let clamped = left.is_some_and(|l| l < one.limits.timeout);
-        if let Some(left) = left {
-            one.limits.timeout = one.limits.timeout.min(left);
-        }
-        let single = PlannedRun {
-            workflow: planned.workflow,
-            steps: vec![one],
+            })
+            .collect();
+        let run = RunRecord {
+            id: 0,
+            workflow: planned.workflow.name.clone(),
+            event: event.clone(),
+            started_at_ms: now_ms(),
+            duration_us: 0,
+            status: Status::Error,
+            steps,
         };
-        let (run, writes) = pipeline.execute(&single, event, inputs, files)?;
-        started_at_ms.get_or_insert(run.started_at_ms);
-        kv_writes.extend(writes);
-        for mut step in run.steps {
-            let timed_out = step
-                .error
-                .as_deref()
-                .is_some_and(|e| e.contains("ran past its time limit"));
-            if clamped && timed_out {
-                if let Some(error) = &mut step.error {
-                    error.push_str(&format!(" ({})", deadline_reason(deadline)));
-                }
-                interrupted = true;
-                stop = Some(deadline_reason(deadline));
-            }
-            let stops_the_line = step.status == Status::Error
-                || step
-                    .actions
-                    .iter()
-                    .any(|a| matches!(a, andon_core::Action::Fail { .. }));
-            if stops_the_line && stop.is_none() {
-                stop = Some("an earlier step stopped the line".into());
-            }
-            steps.push(step);
+        return Ok((run, Vec::new()));
+    }
+    let mut bounded = planned.clone();
+    if let Some(deadline) = deadline {
+        for step in &mut bounded.steps {
+            step.limits.timeout = step.limits.timeout.min(deadline);
         }
     }
-    let mut status = RunRecord::rolled_up_status(&steps);
-    if interrupted {
-        status = status.worst(Status::Error);
+    let (mut run, kv_writes) = pipeline.execute(&bounded, event, inputs, files)?;
+    let limit_us = deadline.map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+    if let Some(limit_us) = limit_us.filter(|limit| run.duration_us > *limit) {
+        // Note it on the step during which the deadline passed.
+        let mut elapsed = 0u64;
+        let reason = deadline_reason(deadline);
+        if let Some(step) = run.steps.iter_mut().find(|step| {
+            elapsed = elapsed.saturating_add(step.duration_us);
+            elapsed > limit_us
+        }) {
+            step.error = Some(match step.error.take() {
+                Some(error) => format!("{error} ({reason})"),
+                None => reason.clone(),
+            });
+        }
+        run.status = run.status.worst(Status::Error);
     }
-    let run = RunRecord {
-        id: 0,
-        workflow: planned.workflow.name.clone(),
-        event: event.clone(),
-        started_at_ms: started_at_ms.unwrap_or_else(now_ms),
-        duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        status,
-        steps,
-    };
     Ok((run, kv_writes))
 }
 
