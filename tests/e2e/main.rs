@@ -4,6 +4,7 @@
 mod cases;
 mod cli;
 mod data;
+mod schedule;
 mod serve;
 mod server;
 mod support;

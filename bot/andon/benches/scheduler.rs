@@ -4,8 +4,9 @@
 //! This drives the real scheduler loop (`src/serve/scheduler.rs`, compiled
 //! in here: `andon` is a binary crate) on a real sled store in a temporary
 //! directory. The job sink is a channel whose receiver notes when each tick
-//! arrives and finishes it in the store at once, as a worker whose run
-//! takes no time would: plugins do not run. The schedules use six-field
+//! arrives and finishes the ticks that arrived together in one store
+//! transaction, as workers whose runs take no time would: plugins do not
+//! run. The schedules use six-field
 //! (seconds) expressions, which workflows cannot, so that 1,000 schedules
 //! fire every five seconds and a round takes 30 s instead of hours.
 //!
@@ -16,6 +17,7 @@
 //! `SCHED_ROUNDS` (default 3) and `SCHED_SECONDS` (default 30) change the
 //! rounds and their length.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -148,19 +150,20 @@ fn round(shape: Shape, seconds: u64) -> Round {
                 }
                 let store = sink_store.clone();
                 tokio::task::spawn_blocking(move || {
-                    for job in &batch {
-                        let ran = TickResult::Ran {
-                            run: 0,
-                            status: Status::Success,
-                        };
-                        let ids = std::slice::from_ref(&job.id);
-                        // One transaction per tick, like one per run.
-                        store
-                            .update_schedules(ids, |record| {
-                                record.finish(job.tick_ms, job.attempt, &ran, now)
-                            })
-                            .expect("finished");
-                    }
+                    // One transaction for the batch that arrived together.
+                    let by_id: HashMap<&str, &TickJob> =
+                        batch.iter().map(|job| (job.id.as_str(), job)).collect();
+                    let ids: Vec<String> = batch.iter().map(|job| job.id.clone()).collect();
+                    let ran = TickResult::Ran {
+                        run: 0,
+                        status: Status::Success,
+                    };
+                    store
+                        .update_schedules(&ids, |record| {
+                            let job = by_id[record.entry.id.as_str()];
+                            record.finish(job.tick_ms, job.attempt, &ran, now)
+                        })
+                        .expect("finished");
                 })
                 .await
                 .expect("the sink's store task");

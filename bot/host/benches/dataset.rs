@@ -75,10 +75,10 @@ fn benches(c: &mut Criterion) {
     group.bench_function("1 int column", |b| b.iter(|| parse(&data, &one_int, false)));
     group.bench_function("rows only", |b| b.iter(|| parse(&data, &none, false)));
     group.bench_function("row hashes only", |b| {
-        b.iter(|| parse(&data, &hashed, false))
+        b.iter(|| parse(&data, &hashed, false));
     });
     group.bench_function("8 typed columns, pipelined", |b| {
-        b.iter(|| parse(&data, &all, true))
+        b.iter(|| parse(&data, &all, true));
     });
     group.finish();
 }

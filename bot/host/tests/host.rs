@@ -461,7 +461,7 @@ fn orders() -> Fixture {
 /// Runs the testbed's `dataset` mode and returns its `dataset` output.
 fn read_dataset(
     host: &PluginHost,
-    with: serde_json::Value,
+    with: &serde_json::Value,
     inputs: Fixture,
 ) -> (serde_json::Value, StepOutcome) {
     let mut config = json!({ "mode": "dataset" });
@@ -484,7 +484,7 @@ fn datasets_are_parsed_by_the_host_and_checked_by_the_plugin() {
     let host = host();
     let (report, outcome) = read_dataset(
         &host,
-        json!({
+        &json!({
             "path": "data/orders.csv",
             "columns": [
                 { "name": "amount", "type": "float" },
@@ -556,7 +556,7 @@ fn json_lines_artifacts_are_datasets_too() {
     };
     let (report, outcome) = read_dataset(
         &host,
-        json!({ "artifact": "clean.jsonl", "columns": [{ "name": "n", "type": "int" }, { "name": "tags" }] }),
+        &json!({ "artifact": "clean.jsonl", "columns": [{ "name": "n", "type": "int" }, { "name": "tags" }] }),
         inputs,
     );
     assert_eq!(report["header"], json!(["n", "tags", "extra"]));
@@ -610,7 +610,7 @@ fn dataset_errors_are_values_not_traps() {
         inputs
             .head_files
             .push(("data/broken.csv", b"a\n1\n\"2\n".to_vec()));
-        let (report, _) = read_dataset(&host, with.clone(), inputs);
+        let (report, _) = read_dataset(&host, &with, inputs);
         let error = report["error"].as_str().unwrap_or_default();
         assert!(error.starts_with(expected), "{with}: {report}");
     }

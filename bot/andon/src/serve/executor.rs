@@ -31,7 +31,9 @@ const MAX_ATTEMPTS: u32 = 10;
 /// The effects of one target are carried out one at a time, in order.
 fn target(planned: &PlannedEffect) -> String {
     match &planned.effect {
-        Effect::CheckRunStart { head_sha, .. } | Effect::CheckRunFinish { head_sha, .. } => {
+        Effect::CheckRunStart { head_sha, .. }
+        | Effect::CheckRunFinish { head_sha, .. }
+        | Effect::CommitStatus { sha: head_sha, .. } => {
             format!("{}@{head_sha}", planned.repository)
         }
         Effect::StickyComment { number, .. }

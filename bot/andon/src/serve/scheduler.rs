@@ -200,3 +200,126 @@ impl Scheduler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+
+    use andon_core::run::Status;
+    use andon_core::schedule::{Origin, Policy, Report, ScheduleEntry, TickResult};
+
+    use super::*;
+
+    /// A clock the test sets.
+    #[derive(Default)]
+    struct TestClock(AtomicU64);
+
+    impl Clock for TestClock {
+        fn now_ms(&self) -> u64 {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    const T0: u64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+    fn entry(index: usize, cron: &str) -> ScheduleEntry {
+        let file = format!(".andon/workflows/w{index}.yml");
+        ScheduleEntry {
+            id: andon_core::schedule::schedule_id("o/r", &file, 0),
+            repository: "o/r".into(),
+            workflow: format!("w{index}"),
+            file,
+            index: 0,
+            cron: cron.into(),
+            timezone: "UTC".into(),
+            with_seconds: true,
+            policy: Policy::DEFAULT,
+            report: Report::default(),
+            origin: Origin::Local { path: "/r".into() },
+        }
+    }
+
+    fn scheduler(
+        store: &Store,
+        clock: &Arc<TestClock>,
+    ) -> (Scheduler, mpsc::UnboundedReceiver<TickJob>) {
+        let (jobs, received) = mpsc::unbounded_channel();
+        let scheduler = Scheduler::new(
+            store.clone(),
+            clock.clone(),
+            jobs,
+            Arc::new(Notify::new()),
+            Arc::new(AtomicBool::new(false)),
+        );
+        (scheduler, received)
+    }
+
+    fn drain(received: &mut mpsc::UnboundedReceiver<TickJob>) -> Vec<TickJob> {
+        let mut jobs = Vec::new();
+        while let Ok(job) = received.try_recv() {
+            jobs.push(job);
+        }
+        jobs
+    }
+
+    #[test]
+    fn a_pass_sends_each_due_tick_once_and_says_when_to_wake() {
+        let store = Store::open_temporary().expect("store");
+        let entries = [entry(0, "*/10 * * * * *"), entry(1, "5 * * * * *")];
+        store
+            .sync_schedules("o/r", "rev", &entries, T0)
+            .expect("synced");
+        let clock = Arc::new(TestClock::default());
+        let (scheduler, mut received) = scheduler(&store, &clock);
+        clock.0.store(T0 + 1_000, Ordering::SeqCst);
+        let pass = scheduler.pass().expect("pass");
+        assert_eq!(pass.dispatched, 0);
+        assert_eq!(pass.next_wake_ms, Some(T0 + 5_000));
+        clock.0.store(T0 + 10_000, Ordering::SeqCst);
+        let pass = scheduler.pass().expect("pass");
+        assert_eq!((pass.dispatched, pass.skipped), (2, 0));
+        let mut ticks: Vec<u64> = drain(&mut received).iter().map(|j| j.tick_ms).collect();
+        ticks.sort_unstable();
+        // The 5 s one was late by 5 s: on time within the grace period.
+        assert_eq!(ticks, [T0 + 5_000, T0 + 10_000]);
+        // Nothing twice: both run, and the next ticks are later.
+        let pass = scheduler.pass().expect("pass");
+        assert_eq!(pass.dispatched, 0);
+        assert_eq!(pass.next_wake_ms, Some(T0 + 20_000));
+        assert!(drain(&mut received).is_empty());
+    }
+
+    #[test]
+    fn a_restart_sends_the_ticks_whose_runs_were_not_recorded() {
+        let store = Store::open_temporary().expect("store");
+        let entries = [entry(0, "*/10 * * * * *"), entry(1, "*/10 * * * * *")];
+        store
+            .sync_schedules("o/r", "rev", &entries, T0)
+            .expect("synced");
+        let clock = Arc::new(TestClock::default());
+        clock.0.store(T0 + 10_000, Ordering::SeqCst);
+        let (first, mut received) = scheduler(&store, &clock);
+        assert_eq!(first.pass().expect("pass").dispatched, 2);
+        let jobs = drain(&mut received);
+        // One run is recorded before the crash, the other is not.
+        let done = &jobs[0];
+        let ran = TickResult::Ran {
+            run: 1,
+            status: Status::Success,
+        };
+        store
+            .update_schedules(std::slice::from_ref(&done.id), |record| {
+                record.finish(done.tick_ms, done.attempt, &ran, T0 + 11_000)
+            })
+            .expect("finished");
+        drop(first);
+        clock.0.store(T0 + 12_000, Ordering::SeqCst);
+        let (second, mut received) = scheduler(&store, &clock);
+        let pass = second.recover().expect("recover");
+        assert_eq!(pass.dispatched, 1);
+        let again = drain(&mut received);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0], jobs[1]);
+        assert_eq!(pass.next_wake_ms, Some(T0 + 20_000));
+    }
+}

@@ -73,7 +73,7 @@ pub struct Context {
     pub clone_url: Option<String>,
     /// Woken when effects are queued early, so the executor starts on
     /// them while the plugins run.
-    pub outbox_ready: Option<Arc<tokio::sync::Notify>>,
+    pub outbox_ready: Option<Arc<Notify>>,
     /// The bot's own login: events it caused are ignored.
     pub self_login: Option<String>,
     /// Woken when schedules change or a tick finishes, so the scheduler
@@ -919,7 +919,9 @@ impl Job<'_> {
 
     /// Read the schedules of the repository again when the default branch
     /// may have changed them: on a push to it, and on the first delivery
-    /// of a repository (as Prow re-reads its config on a push).
+    /// of a repository that loaded its workflows (as Prow re-reads its
+    /// config on a push). A delivery that needed no workflows does not
+    /// fetch for this: a later one will.
     fn sync_schedules(&mut self) -> anyhow::Result<()> {
         let repository = self.repository().to_string();
         let default_branch = self
@@ -931,11 +933,12 @@ impl Job<'_> {
         let pushed = event.kind == EventKind::Push
             && event.branch.as_deref() == Some(default_branch.as_str());
         if !pushed
-            && self
-                .context
-                .store
-                .schedule_repository(&repository)?
-                .is_some()
+            && (self.loaded.is_none()
+                || self
+                    .context
+                    .store
+                    .schedule_repository(&repository)?
+                    .is_some())
         {
             return Ok(());
         }
@@ -1479,18 +1482,13 @@ pub fn execute_scheduled(
         let steps = planned
             .steps
             .iter()
-            .map(|planned_step| StepRecord {
-                id: planned_step.step.id.clone(),
-                plugin: planned_step.step.uses.display_name().to_string(),
-                status: Status::Skipped,
-                duration_us: 0,
-                fuel_used: None,
-                memory_peak: 0,
-                error: Some(reason.into()),
-                log: String::new(),
-                actions: Vec::new(),
-                denied: Vec::new(),
-                outputs: Default::default(),
+            .map(|planned_step| {
+                StepRecord::not_run(
+                    &planned_step.step.id,
+                    planned_step.step.uses.display_name(),
+                    Status::Skipped,
+                    reason,
+                )
             })
             .collect();
         let run = RunRecord {

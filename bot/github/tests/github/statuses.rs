@@ -19,7 +19,7 @@ fn status(state: CommitState, description: &str) -> Effect {
 }
 
 /// GitHub's combined status: the newest status of each context.
-fn combined(statuses: serde_json::Value) -> serde_json::Value {
+fn combined(statuses: &serde_json::Value) -> serde_json::Value {
     json!({
         "state": "pending",
         "sha": SHA,
@@ -35,7 +35,7 @@ async fn a_status_is_posted_once_and_then_found() {
     Mock::given(method("GET"))
         .and(path(route.as_str()))
         .and(query_param("per_page", "100"))
-        .respond_with(ok(combined(json!([
+        .respond_with(ok(combined(&json!([
             { "context": "ci/travis", "state": "success", "description": "ok" },
             { "context": "andon / nightly", "state": "pending", "description": "running" },
         ]))))
@@ -44,7 +44,7 @@ async fn a_status_is_posted_once_and_then_found() {
         .await;
     Mock::given(method("GET"))
         .and(path(route.as_str()))
-        .respond_with(ok(combined(json!([
+        .respond_with(ok(combined(&json!([
             { "context": "andon / nightly", "state": "failure", "description": "2 checks failed" },
         ]))))
         .mount(&server)

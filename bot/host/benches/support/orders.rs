@@ -16,11 +16,11 @@ pub fn csv(rows: usize) -> Vec<u8> {
         x ^= x >> 7;
         x ^= x << 17;
         let _ = write!(out, "{id},");
-        if x % 97 != 0 {
+        if !x.is_multiple_of(97) {
             let _ = write!(out, "user{}@example.com", x % 100_000);
         }
         let _ = write!(out, ",{},", statuses[(x % 3) as usize]);
-        if x % 89 == 0 {
+        if x.is_multiple_of(89) {
             out.push_str("n/a");
         } else {
             let _ = write!(out, "{}.{:02}", x % 10_000, (x >> 16) % 100);

@@ -16,8 +16,8 @@
 use memchr::memchr;
 
 use super::batch::{BatchBuilder, Fields, Span};
-use super::{hash, swar};
 use super::{DatasetError, Split};
+use super::{hash, swar};
 
 /// What a 64-byte window of the input holds at each position: bit `i` is
 /// set when byte `i` is `,`, `\n` or `"`.

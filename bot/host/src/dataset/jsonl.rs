@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use memchr::memchr;
 
 use super::batch::{BatchBuilder, Fields, Span};
-use super::{hash, swar};
 use super::{DatasetError, Split};
+use super::{hash, swar};
 
 /// Deepest nesting of arrays and objects accepted in a value.
 const MAX_DEPTH: usize = 128;

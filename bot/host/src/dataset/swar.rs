@@ -47,9 +47,24 @@ mod tests {
                 let w = u64::from_le_bytes(bytes);
                 let expect = |hit: bool| if hit { 0x80u64 << (8 * lane) } else { 0 };
                 let others = |t: u64| t & !(0xFFu64 << (8 * lane));
-                assert_eq!(eq(w, b',') & (0xFF << (8 * lane)), expect(b == b','), "{b} {lane}");
-                assert_eq!(others(eq(w, b',')), if b.wrapping_add(1) == b',' { others(HIGH) } else { 0 });
-                assert_eq!(control(w) & (0xFF << (8 * lane)), expect(b < 0x20), "{b} {lane}");
+                assert_eq!(
+                    eq(w, b',') & (0xFF << (8 * lane)),
+                    expect(b == b','),
+                    "{b} {lane}"
+                );
+                assert_eq!(
+                    others(eq(w, b',')),
+                    if b.wrapping_add(1) == b',' {
+                        others(HIGH)
+                    } else {
+                        0
+                    }
+                );
+                assert_eq!(
+                    control(w) & (0xFF << (8 * lane)),
+                    expect(b < 0x20),
+                    "{b} {lane}"
+                );
                 assert_eq!(gather(expect(true)), 1 << lane);
             }
         }

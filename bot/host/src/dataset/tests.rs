@@ -769,8 +769,8 @@ fn large_text_batches_end_early() {
 #[test]
 fn random_bytes_never_panic_and_read_the_same_every_way() {
     let alphabet: &[&[u8]] = &[
-        b"a", b"1", b",", b"\"", b"\n", b"\r", b"{", b"}", b"[", b"]", b":", b"\\", b"u", b"\xFF", b" ",
-        b"\"a\":", b"null", b"-1.5e3",
+        b"a", b"1", b",", b"\"", b"\n", b"\r", b"{", b"}", b"[", b"]", b":", b"\\", b"u", b"\xFF",
+        b" ", b"\"a\":", b"null", b"-1.5e3",
     ];
     let mut rng = Rng(7);
     for case in 0..150 {
@@ -782,7 +782,11 @@ fn random_bytes_never_panic_and_read_the_same_every_way() {
         for _ in 0..len {
             data.extend_from_slice(alphabet[rng.below(alphabet.len() as u64)]);
         }
-        let format = if case % 2 == 0 { Format::Csv } else { Format::JsonLines };
+        let format = if case % 2 == 0 {
+            Format::Csv
+        } else {
+            Format::JsonLines
+        };
         let mut options = ReadOptions::new(format, Vec::new());
         options.row_hashes = true;
         options.batch_rows = 1 + rng.below(3);

@@ -197,7 +197,7 @@ fn a_scheduled_run_is_recorded_with_its_tick_exactly_once() {
     let store = Store::open_temporary().unwrap();
     let daily = entry("nightly.yml", 0, "0 3 * * *");
     store
-        .sync_schedules(REPO, "rev", &[daily.clone()], ms("2026-01-01T00:00:00Z"))
+        .sync_schedules(REPO, "rev", std::slice::from_ref(&daily), ms("2026-01-01T00:00:00Z"))
         .unwrap();
     let tick = ms("2026-01-01T03:00:00Z");
     let jobs = claim(&store, tick);
@@ -228,7 +228,7 @@ fn a_claimed_tick_survives_a_crash_and_runs_once() {
     {
         let store = Store::open(dir.path()).unwrap();
         store
-            .sync_schedules(REPO, "rev", &[daily.clone()], ms("2026-01-01T00:00:00Z"))
+            .sync_schedules(REPO, "rev", std::slice::from_ref(&daily), ms("2026-01-01T00:00:00Z"))
             .unwrap();
         assert_eq!(claim(&store, tick).len(), 1);
         // The process dies while the run goes on: no run is recorded.
