@@ -44,7 +44,10 @@ fn echoed(run: &Value) -> Value {
 
 #[test]
 fn run_event_schedule_runs_at_the_given_reference_time() {
-    let repo = repo_with(&echo_workflow("  schedule: [{ cron: \"0 3 * * *\", timezone: Europe/Paris }]", ""));
+    let repo = repo_with(&echo_workflow(
+        "  schedule: [{ cron: \"0 3 * * *\", timezone: Europe/Paris }]",
+        "",
+    ));
     let workflow = repo.path().join(".andon/workflows/nightly.yml");
     let (code, json) = repo.run_json(
         &workflow,
@@ -178,7 +181,10 @@ fn serve_fires_a_scheduled_workflow_records_and_reports_it() {
     assert_eq!(status, 202, "{body}");
 
     // The next minute's tick runs and is reported on issue 1.
-    let reported = github.wait_for(|gh| !reported_ticks(gh).is_empty(), Duration::from_secs(150));
+    let reported = github.wait_for(
+        |gh| !reported_ticks(gh).is_empty(),
+        Duration::from_secs(150),
+    );
     assert!(reported, "no scheduled run was reported:\n{}", server.log());
     let comment = github.comments(REPO, 1)[0].body.clone();
     assert_contains(&comment, &["`nightly` passed · scheduled for `", "run "]);
@@ -193,7 +199,11 @@ fn serve_fires_a_scheduled_workflow_records_and_reports_it() {
         "no commit status call:\n{}",
         server.log()
     );
-    assert!(server.wait_idle(Duration::from_secs(60)), "{}", server.log());
+    assert!(
+        server.wait_idle(Duration::from_secs(60)),
+        "{}",
+        server.log()
+    );
 
     let listed = schedules(&server);
     let nightly = listed
@@ -209,14 +219,25 @@ fn serve_fires_a_scheduled_workflow_records_and_reports_it() {
     let text = andon(&server.data, &["schedule", "list"]);
     assert_contains(
         &stdout(&text),
-        &[REPO, "nightly", "cron `* * * * *` in UTC", "last run: tick", "next fire:"],
+        &[
+            REPO,
+            "nightly",
+            "cron `* * * * *` in UTC",
+            "last run: tick",
+            "next fire:",
+        ],
     );
 
-    let shown = andon(&server.data, &["runs", "show", &run_id.to_string(), "--format", "json"]);
+    let shown = andon(
+        &server.data,
+        &["runs", "show", &run_id.to_string(), "--format", "json"],
+    );
     let run: Value = serde_json::from_slice(&shown.stdout).expect("run JSON");
     assert_eq!(run["event"]["kind"], "schedule");
     assert_eq!(run["event"]["head"], head.as_str());
-    let body = run["steps"][0]["actions"][0]["body"].as_str().expect("echo");
+    let body = run["steps"][0]["actions"][0]["body"]
+        .as_str()
+        .expect("echo");
     let seen: Value = serde_json::from_str(body).expect("echo JSON");
     assert_eq!(seen["kind"], "schedule");
 
@@ -230,7 +251,11 @@ fn serve_fires_a_scheduled_workflow_records_and_reports_it() {
         .find(|s| s["repository"] == REPO)
         .unwrap_or_else(|| panic!("{listed:#?}"));
     assert!(nightly["last_run"]["tick_ms"].as_u64().expect("kept") >= tick_ms);
-    assert!(server.wait_idle(Duration::from_secs(60)), "{}", server.log());
+    assert!(
+        server.wait_idle(Duration::from_secs(60)),
+        "{}",
+        server.log()
+    );
     let ticks = reported_ticks(&github);
     let unique: HashSet<&String> = ticks.iter().collect();
     assert_eq!(unique.len(), ticks.len(), "a tick ran twice: {ticks:?}");

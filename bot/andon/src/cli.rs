@@ -11,10 +11,10 @@ use andon_core::limits::Limits;
 use andon_core::plan;
 use andon_core::run::RunRecord;
 use andon_core::run::Status;
+use andon_core::schedule::ScheduleRecord;
 use andon_core::workflow::{self, PluginRef, Workflow};
 use andon_git::Repo;
 use andon_host::{HostConfig, PluginHost};
-use andon_core::schedule::ScheduleRecord;
 use andon_store::{
     Accepted, DeliveryQuery, DeliveryRecord, DeliveryState, InboxStore, NewDelivery, OutboxItem,
     OutboxStore, RunQuery, RunStore, RunSummary, ScheduleStore, Store, StoreError,

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use andon_core::action::{Action, CheckRun};
 use andon_core::effect::{Effect, PlannedEffect};
-use andon_core::schedule::{ScheduleRecord, format_instant};
 use andon_core::run::{RunRecord, Status, StepRecord};
+use andon_core::schedule::{ScheduleRecord, format_instant};
 use andon_store::{DeliveryRecord, DeliveryState, OutboxItem, OutboxState, RunSummary};
 use serde_json::{Value, json};
 

@@ -559,7 +559,9 @@ fn cron_reason(message: &str) -> String {
 /// A number outside field `index`'s range (0 is the seconds field), said
 /// plainly.
 fn out_of_range(index: usize, field: &str) -> Option<String> {
-    let (low, high) = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12)].get(index).copied()?;
+    let (low, high) = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12)]
+        .get(index)
+        .copied()?;
     field
         .split(',')
         .filter_map(|item| item.split('/').next())
@@ -935,11 +937,8 @@ impl ScheduleRecord {
             claim.skipped += replaced;
             self.state.skipped = self.state.skipped.saturating_add(replaced);
         }
-        let (first, retries): (Vec<PendingTick>, Vec<PendingTick>) = self
-            .state
-            .pending
-            .drain(..)
-            .partition(|p| p.attempt == 1);
+        let (first, retries): (Vec<PendingTick>, Vec<PendingTick>) =
+            self.state.pending.drain(..).partition(|p| p.attempt == 1);
         self.state.pending = retries;
         let claimed = first.iter().map(|p| p.tick_ms).collect();
         self.decide(&cron, claimed, now_ms, &mut claim);
@@ -971,7 +970,11 @@ impl ScheduleRecord {
         let cut = ticks.len().saturating_sub(keep);
         let older = u64::try_from(cut).unwrap_or(u64::MAX) + due.older;
         if older > 0 {
-            self.skip(ticks.first().copied().unwrap_or(after), missed_reason, older);
+            self.skip(
+                ticks.first().copied().unwrap_or(after),
+                missed_reason,
+                older,
+            );
             claim.skipped += older;
         }
         let ticks = ticks.split_off(cut);
@@ -1093,8 +1096,12 @@ impl ScheduleRecord {
             ));
         };
         let (run, status, error, retry) = match result {
-            TickResult::Ran { run, status } => (Some(*run), *status, None, *status == Status::Error),
-            TickResult::Failed { error, retry } => (None, Status::Error, Some(error.clone()), *retry),
+            TickResult::Ran { run, status } => {
+                (Some(*run), *status, None, *status == Status::Error)
+            }
+            TickResult::Failed { error, retry } => {
+                (None, Status::Error, Some(error.clone()), *retry)
+            }
         };
         self.state.last_run = Some(LastRun {
             tick_ms,
@@ -1139,7 +1146,11 @@ pub fn retry_delay_ms(id: &str, tick_ms: u64, attempt: u32, backoff_ms: u64) -> 
     if spread == 0 {
         return base;
     }
-    base + fnv1a(&[id.as_bytes(), &tick_ms.to_be_bytes(), &attempt.to_be_bytes()]) % (spread + 1)
+    base + fnv1a(&[
+        id.as_bytes(),
+        &tick_ms.to_be_bytes(),
+        &attempt.to_be_bytes(),
+    ]) % (spread + 1)
 }
 
 /// FNV-1a, 64 bits: a hash fixed by its definition, unlike std's

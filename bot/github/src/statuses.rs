@@ -62,5 +62,8 @@ pub(crate) async fn set(
     });
     let path = format!("{}/statuses/{}", repo.path(), encode(sha));
     api.send(Verb::Post, &path, Some(&body)).await?.success()?;
-    Ok(format!("set commit status `{context}` to {}", state.as_str()))
+    Ok(format!(
+        "set commit status `{context}` to {}",
+        state.as_str()
+    ))
 }

@@ -179,7 +179,10 @@ impl ScheduleStore for Store {
                     synced_ms: now_ms,
                     ids: entries.iter().map(|e| e.id.clone()).collect(),
                 };
-                repos.insert(repository.as_bytes(), encode(&synced, "a synced repository")?)?;
+                repos.insert(
+                    repository.as_bytes(),
+                    encode(&synced, "a synced repository")?,
+                )?;
                 Ok(report)
             })
             .map_err(StoreError::from_transaction)?;
@@ -349,7 +352,9 @@ fn lift<T>(
             ConflictableTransactionError::Abort(Aborted::Store(error))
         }
         ConflictableTransactionError::Conflict => ConflictableTransactionError::Conflict,
-        ConflictableTransactionError::Storage(error) => ConflictableTransactionError::Storage(error),
+        ConflictableTransactionError::Storage(error) => {
+            ConflictableTransactionError::Storage(error)
+        }
     })
 }
 
@@ -358,7 +363,8 @@ fn decode<T: serde::de::DeserializeOwned>(
     what: &str,
     key: &str,
 ) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|error| StoreError::corrupt(format!("{what} {key}: {error}")))
+    serde_json::from_slice(bytes)
+        .map_err(|error| StoreError::corrupt(format!("{what} {key}: {error}")))
 }
 
 fn get<E>(
@@ -384,7 +390,10 @@ fn split_due_key(key: &[u8]) -> Result<(u64, String), StoreError> {
     let (wake, id) = key
         .split_at_checked(8)
         .ok_or_else(|| StoreError::corrupt("a schedule wake key is shorter than 8 bytes"))?;
-    let wake = u64::from_be_bytes(wake.try_into().map_err(|_| StoreError::corrupt("wake key"))?);
+    let wake = u64::from_be_bytes(
+        wake.try_into()
+            .map_err(|_| StoreError::corrupt("wake key"))?,
+    );
     let id = String::from_utf8(id.to_vec())
         .map_err(|_| StoreError::corrupt("a schedule id is not UTF-8"))?;
     Ok((wake, id))
@@ -410,9 +419,9 @@ where
         due.insert(due_key(wake, id), EMPTY)?;
     }
     let bytes = serde_json::to_vec(new).map_err(|error| {
-        ConflictableTransactionError::Abort(E::from(StoreError::Backend(
-            format!("cannot serialize a schedule: {error}"),
-        )))
+        ConflictableTransactionError::Abort(E::from(StoreError::Backend(format!(
+            "cannot serialize a schedule: {error}"
+        ))))
     })?;
     records.insert(id.as_bytes(), bytes)?;
     Ok(())

@@ -83,7 +83,11 @@ pub struct ServeArgs {
     /// Local git repositories whose workflows' schedules run too (read
     /// from `HEAD`, again whenever it moves), comma-separated in the
     /// variable; repeat the flag for several.
-    #[arg(long = "schedule-repo", env = "ANDON_SCHEDULE_REPOS", value_delimiter = ',')]
+    #[arg(
+        long = "schedule-repo",
+        env = "ANDON_SCHEDULE_REPOS",
+        value_delimiter = ','
+    )]
     pub schedule_repos: Vec<PathBuf>,
 }
 
@@ -227,9 +231,8 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
     // Read local schedule repositories before serving, so a broken path is
     // said at once.
     for path in &args.schedule_repos {
-        worker::sync_local_schedules(&store, path).with_context(|| {
-            format!("cannot read the schedules of {}", path.display())
-        })?;
+        worker::sync_local_schedules(&store, path)
+            .with_context(|| format!("cannot read the schedules of {}", path.display()))?;
     }
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)

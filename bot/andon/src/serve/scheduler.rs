@@ -100,7 +100,9 @@ impl Scheduler {
             .map(|record| record.entry.id)
             .collect();
         let now = self.clock.now_ms();
-        let claims = self.store.update_schedules(&ids, |record| record.recover(now))?;
+        let claims = self
+            .store
+            .update_schedules(&ids, |record| record.recover(now))?;
         let mut pass = self.send(claims.into_iter().map(|(_, claim)| claim));
         pass.next_wake_ms = self.store.due_schedules(now, 0)?.1;
         Ok(pass)
@@ -117,7 +119,9 @@ impl Scheduler {
                 ..Pass::default()
             });
         }
-        let claims = self.store.update_schedules(&due, |record| record.claim(now))?;
+        let claims = self
+            .store
+            .update_schedules(&due, |record| record.claim(now))?;
         let mut pass = self.send(claims.into_iter().map(|(_, claim)| claim));
         // The claims moved the wake times: read the earliest again.
         pass.next_wake_ms = self.store.due_schedules(now, 0)?.1.or(later);

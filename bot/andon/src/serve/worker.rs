@@ -389,7 +389,11 @@ pub fn process(context: &Context, handle: &Handle, delivery: &DeliveryRecord) ->
     if handled.is_ok()
         && let Err(error) = job.sync_schedules()
     {
-        tracing::warn!(repository = job.repository(), error = format!("{error:#}"), "cannot read the repository's schedules; the next delivery tries again");
+        tracing::warn!(
+            repository = job.repository(),
+            error = format!("{error:#}"),
+            "cannot read the repository's schedules; the next delivery tries again"
+        );
     }
     match handled {
         Ok(Some(reason)) if job.runs.is_empty() && job.effects.is_empty() => {
@@ -1258,7 +1262,10 @@ pub fn run_tick(context: &Context, handle: &Handle, job: &TickJob) {
     let record = match store.schedule(&job.id) {
         Ok(Some(record)) => record,
         Ok(None) => {
-            tracing::info!(schedule = job.id, "the schedule was removed; its tick is dropped");
+            tracing::info!(
+                schedule = job.id,
+                "the schedule was removed; its tick is dropped"
+            );
             return;
         }
         Err(error) => {
@@ -1272,7 +1279,11 @@ pub fn run_tick(context: &Context, handle: &Handle, job: &TickJob) {
         .iter()
         .any(|p| p.tick_ms == job.tick_ms && p.attempt == job.attempt && p.running);
     if !still_running {
-        tracing::debug!(schedule = job.id, tick = job.tick_ms, "the tick is not running any more");
+        tracing::debug!(
+            schedule = job.id,
+            tick = job.tick_ms,
+            "the tick is not running any more"
+        );
         return;
     }
     let result = match checkout(context, handle, &record) {
@@ -1283,7 +1294,13 @@ pub fn run_tick(context: &Context, handle: &Handle, job: &TickJob) {
     let outcome = match result {
         Ok(()) => return,
         Err(no_run) => {
-            tracing::warn!(schedule = job.id, tick = job.tick_ms, attempt = job.attempt, error = no_run.error, "a scheduled run could not start");
+            tracing::warn!(
+                schedule = job.id,
+                tick = job.tick_ms,
+                attempt = job.attempt,
+                error = no_run.error,
+                "a scheduled run could not start"
+            );
             let failed = TickResult::Failed {
                 error: no_run.error,
                 retry: no_run.retry,
@@ -1299,7 +1316,11 @@ pub fn run_tick(context: &Context, handle: &Handle, job: &TickJob) {
 }
 
 /// The commit a tick runs on and its workflow there.
-fn checkout(context: &Context, handle: &Handle, record: &ScheduleRecord) -> Result<Checkout, NoRun> {
+fn checkout(
+    context: &Context,
+    handle: &Handle,
+    record: &ScheduleRecord,
+) -> Result<Checkout, NoRun> {
     let entry = &record.entry;
     let (repo, rev, branch) = match &entry.origin {
         Origin::GitHub {
@@ -1342,7 +1363,9 @@ fn checkout(context: &Context, handle: &Handle, record: &ScheduleRecord) -> Resu
         }
         Origin::Local { path } => {
             let repo = Repo::open(Path::new(path)).map_err(|e| NoRun::transient(&e.into()))?;
-            let rev = repo.resolve("HEAD").map_err(|e| NoRun::transient(&e.into()))?;
+            let rev = repo
+                .resolve("HEAD")
+                .map_err(|e| NoRun::transient(&e.into()))?;
             (repo, rev, None)
         }
     };
@@ -1350,12 +1373,24 @@ fn checkout(context: &Context, handle: &Handle, record: &ScheduleRecord) -> Resu
     let bytes = repo
         .read_file(&rev, &entry.file)
         .map_err(|e| NoRun::transient(&e.into()))?
-        .ok_or_else(|| NoRun::permanent(format!("{} is not there at {short} any more", entry.file)))?;
+        .ok_or_else(|| {
+            NoRun::permanent(format!("{} is not there at {short} any more", entry.file))
+        })?;
     let parsed = workflow::parse(&entry.file, &String::from_utf8_lossy(&bytes));
     let workflow = parsed
         .workflow
-        .filter(|_| !parsed.diagnostics.iter().any(|d| d.severity == Severity::Error))
-        .ok_or_else(|| NoRun::permanent(format!("{} has errors at {short}; `andon validate` lists them", entry.file)))?;
+        .filter(|_| {
+            !parsed
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == Severity::Error)
+        })
+        .ok_or_else(|| {
+            NoRun::permanent(format!(
+                "{} has errors at {short}; `andon validate` lists them",
+                entry.file
+            ))
+        })?;
     if workflow.on.schedule.get(entry.index).is_none() {
         return Err(NoRun::permanent(format!(
             "{} has no schedule #{} at {short} any more",
@@ -1403,7 +1438,8 @@ fn run_checkout(
         branch: checkout.branch.as_deref(),
         report: &report,
     };
-    if let Some(start) = render::scheduled_run_start(&scheduled, &checkout.workflow.name, &checkout.rev)
+    if let Some(start) =
+        render::scheduled_run_start(&scheduled, &checkout.workflow.name, &checkout.rev)
     {
         match store.enqueue_effects(None, &[start], now_ms()) {
             Ok(_) => context.wake_executor(),
@@ -1434,26 +1470,50 @@ fn run_checkout(
             .flatten()
             .is_some_and(|r| r.cancelled(job.tick_ms, job.attempt))
     };
-    let (mut run, kv_writes) =
-        execute_scheduled(&pipeline, &planned, &event, &inputs, &files, deadline, &cancelled)
-            .map_err(|e| NoRun::transient(&e))?;
+    let (mut run, kv_writes) = execute_scheduled(
+        &pipeline, &planned, &event, &inputs, &files, deadline, &cancelled,
+    )
+    .map_err(|e| NoRun::transient(&e))?;
     let effects = render::effects_for_scheduled_run(&scheduled, &run);
     let status = run.status;
     let now = now_ms();
     let recorded = store
-        .record_scheduled_run(&job.id, &mut run, &kv_writes, &effects, now, |record, run_id| {
-            let result = TickResult::Ran { run: run_id, status };
-            record.finish(job.tick_ms, job.attempt, &result, now).map(|_| ())
-        })
+        .record_scheduled_run(
+            &job.id,
+            &mut run,
+            &kv_writes,
+            &effects,
+            now,
+            |record, run_id| {
+                let result = TickResult::Ran {
+                    run: run_id,
+                    status,
+                };
+                record
+                    .finish(job.tick_ms, job.attempt, &result, now)
+                    .map(|_| ())
+            },
+        )
         .map_err(|e| NoRun::transient(&e.into()))?;
     match recorded {
         Some(id) => {
-            tracing::info!(schedule = job.id, tick, attempt = job.attempt, run = id, status = status.as_str(), "scheduled run recorded");
+            tracing::info!(
+                schedule = job.id,
+                tick,
+                attempt = job.attempt,
+                run = id,
+                status = status.as_str(),
+                "scheduled run recorded"
+            );
             if !effects.is_empty() {
                 context.wake_executor();
             }
         }
-        None => tracing::info!(schedule = job.id, tick, "the tick was finished elsewhere; this run is not recorded"),
+        None => tracing::info!(
+            schedule = job.id,
+            tick,
+            "the tick was finished elsewhere; this run is not recorded"
+        ),
     }
     Ok(())
 }

@@ -132,7 +132,10 @@ fn bad_expressions_name_the_field() {
     );
     // What the cron crate says when it is not a range: its last line.
     let letters = error("x * * * *");
-    assert!(letters.starts_with("minute `x` in cron expression"), "{letters}");
+    assert!(
+        letters.starts_with("minute `x` in cron expression"),
+        "{letters}"
+    );
     assert!(!letters.contains('\n'), "{letters}");
     assert!(error("0 0 32 * *").starts_with("day of month `32`"));
     assert!(error("0 0 * 13 *").starts_with("month `13`"));
@@ -313,8 +316,15 @@ fn due_ticks_agree_with_next_ticks_across_transitions() {
         assert_eq!(all.ticks, forward, "{expr} in {zone}");
         assert_eq!(all.older, 0);
         let newest = c.due(from, to, 2);
-        assert_eq!(newest.ticks, forward[forward.len() - 2..], "{expr} in {zone}");
-        assert_eq!(newest.older, u64::try_from(forward.len() - 2).expect("small"));
+        assert_eq!(
+            newest.ticks,
+            forward[forward.len() - 2..],
+            "{expr} in {zone}"
+        );
+        assert_eq!(
+            newest.older,
+            u64::try_from(forward.len() - 2).expect("small")
+        );
     }
 }
 
@@ -326,7 +336,10 @@ fn due_ticks_are_in_the_half_open_interval() {
         due.ticks,
         [ms("2026-01-01T11:00:00Z"), ms("2026-01-01T12:00:00Z")]
     );
-    assert_eq!(c.due(ms("2026-01-01T12:00:00Z"), ms("2026-01-01T12:00:00Z"), 1), Due::default());
+    assert_eq!(
+        c.due(ms("2026-01-01T12:00:00Z"), ms("2026-01-01T12:00:00Z"), 1),
+        Due::default()
+    );
 }
 
 #[test]
@@ -341,7 +354,10 @@ fn seconds_expressions_for_the_benchmarks() {
 
 #[test]
 fn impossible_dates_have_no_next_tick() {
-    assert_eq!(cron("0 0 30 2 *", "UTC").next_after(ms("2026-01-01T00:00:00Z")), None);
+    assert_eq!(
+        cron("0 0 30 2 *", "UTC").next_after(ms("2026-01-01T00:00:00Z")),
+        None
+    );
 }
 
 // --- decisions on a record ------------------------------------------------
@@ -404,10 +420,16 @@ fn a_tick_is_claimed_once_and_finished_once() {
     assert_eq!(r.claim(ms("2026-01-01T03:00:01Z")), Claim::default());
     let tick = ms("2026-01-01T03:00:00Z");
     let now = ms("2026-01-01T03:02:00Z");
-    assert_eq!(r.finish(tick, 1, &ran(Status::Success), now), Ok(Finished::Done));
+    assert_eq!(
+        r.finish(tick, 1, &ran(Status::Success), now),
+        Ok(Finished::Done)
+    );
     assert!(r.state.pending.is_empty());
     let last = r.state.last_run.clone().expect("a last run");
-    assert_eq!((last.tick_ms, last.run, last.status), (tick, Some(7), Status::Success));
+    assert_eq!(
+        (last.tick_ms, last.run, last.status),
+        (tick, Some(7), Status::Success)
+    );
     // A second finish of the same attempt is refused: nothing counts twice.
     assert!(r.finish(tick, 1, &ran(Status::Success), now).is_err());
 }
@@ -425,8 +447,13 @@ fn after_downtime(policy: Policy) -> (ScheduleRecord, Claim) {
     let mut r = record(DAILY, policy, "2026-01-01T00:00:00Z");
     let first = r.claim(ms("2026-01-01T03:00:00Z"));
     assert!(first.dispatch.is_some());
-    r.finish(ms("2026-01-01T03:00:00Z"), 1, &ran(Status::Success), ms("2026-01-01T03:01:00Z"))
-        .expect("finished");
+    r.finish(
+        ms("2026-01-01T03:00:00Z"),
+        1,
+        &ran(Status::Success),
+        ms("2026-01-01T03:01:00Z"),
+    )
+    .expect("finished");
     let claim = r.claim(ms("2026-01-04T10:00:00Z"));
     (r, claim)
 }
@@ -449,7 +476,11 @@ fn missed_skip_runs_nothing_late_but_a_tick_on_time() {
     let skip = r.state.last_skip.expect("a skip");
     assert!(skip.reason.starts_with("missed"), "{skip:?}");
     // Within the grace period a tick is on time, even with `skip`.
-    let mut r = record(DAILY, policy(Missed::Skip, Overlap::Skip), "2026-01-01T00:00:00Z");
+    let mut r = record(
+        DAILY,
+        policy(Missed::Skip, Overlap::Skip),
+        "2026-01-01T00:00:00Z",
+    );
     let claim = r.claim(ms("2026-01-01T03:00:59Z"));
     assert_eq!(claim.dispatch, job("2026-01-01T03:00:00Z", 1));
 }
@@ -462,7 +493,10 @@ fn missed_all_catches_up_in_order_within_max_catchup() {
     assert_eq!(claim.dispatch, job("2026-01-03T03:00:00Z", 1));
     assert_eq!(claim.skipped, 1);
     let waiting: Vec<u64> = r.state.pending.iter().map(|t| t.tick_ms).collect();
-    assert_eq!(waiting, [ms("2026-01-03T03:00:00Z"), ms("2026-01-04T03:00:00Z")]);
+    assert_eq!(
+        waiting,
+        [ms("2026-01-03T03:00:00Z"), ms("2026-01-04T03:00:00Z")]
+    );
     // Catch-up ticks queue behind each other even with `overlap: skip`.
     let now = ms("2026-01-04T10:05:00Z");
     r.finish(ms("2026-01-03T03:00:00Z"), 1, &ran(Status::Success), now)
@@ -497,7 +531,11 @@ fn overlap_skip_drops_a_tick_while_the_last_one_runs() {
 
 #[test]
 fn overlap_queue_runs_the_tick_after_the_last_one() {
-    let mut r = record("*/5 * * * *", policy(Missed::Latest, Overlap::Queue), "2026-01-01T00:00:00Z");
+    let mut r = record(
+        "*/5 * * * *",
+        policy(Missed::Latest, Overlap::Queue),
+        "2026-01-01T00:00:00Z",
+    );
     assert!(r.claim(ms("2026-01-01T00:05:00Z")).dispatch.is_some());
     assert_eq!(r.claim(ms("2026-01-01T00:10:00Z")), Claim::default());
     let now = ms("2026-01-01T00:11:00Z");
@@ -530,8 +568,13 @@ fn overlap_cancel_stops_the_last_run_and_runs_the_new_tick_after_it() {
 fn a_changed_expression_never_fires_a_tick_already_run() {
     let mut r = record(DAILY, Policy::DEFAULT, "2026-01-01T00:00:00Z");
     r.claim(ms("2026-01-01T03:00:00Z"));
-    r.finish(ms("2026-01-01T03:00:00Z"), 1, &ran(Status::Success), ms("2026-01-01T03:00:30Z"))
-        .expect("finished");
+    r.finish(
+        ms("2026-01-01T03:00:00Z"),
+        1,
+        &ran(Status::Success),
+        ms("2026-01-01T03:00:30Z"),
+    )
+    .expect("finished");
     // The same instant, written in another zone, is not run again.
     let mut moved = entry("0 4 * * *", Policy::DEFAULT);
     moved.timezone = "Europe/Lisbon".into();
@@ -541,13 +584,22 @@ fn a_changed_expression_never_fires_a_tick_already_run() {
     assert_eq!(r.claim(ms("2026-01-01T03:00:50Z")), Claim::default());
     // A new expression whose ticks were due earlier today: not missed, as
     // they were never due under the schedule as it stood.
-    r.redefine(entry("*/10 * * * *", Policy::DEFAULT), ms("2026-01-01T09:03:00Z"));
+    r.redefine(
+        entry("*/10 * * * *", Policy::DEFAULT),
+        ms("2026-01-01T09:03:00Z"),
+    );
     assert_eq!(r.state.next_due_ms, Some(ms("2026-01-01T09:10:00Z")));
     let claim = r.claim(ms("2026-01-01T09:10:00Z"));
-    assert_eq!((claim.dispatch, claim.skipped), (job("2026-01-01T09:10:00Z", 1), 0));
+    assert_eq!(
+        (claim.dispatch, claim.skipped),
+        (job("2026-01-01T09:10:00Z", 1), 0)
+    );
     // The same definition again changes nothing.
     let before = r.state.clone();
-    r.redefine(entry("*/10 * * * *", Policy::DEFAULT), ms("2026-01-01T09:10:05Z"));
+    r.redefine(
+        entry("*/10 * * * *", Policy::DEFAULT),
+        ms("2026-01-01T09:10:05Z"),
+    );
     assert_eq!(r.state, before);
 }
 
@@ -589,16 +641,25 @@ fn failed_checks_are_not_retried_but_failed_checkouts_are() {
     let mut r = record(DAILY, p, "2026-01-01T00:00:00Z");
     let tick = ms("2026-01-01T03:00:00Z");
     r.claim(tick);
-    assert_eq!(r.finish(tick, 1, &ran(Status::Failure), tick + 1), Ok(Finished::Done));
+    assert_eq!(
+        r.finish(tick, 1, &ran(Status::Failure), tick + 1),
+        Ok(Finished::Done)
+    );
     let tick = ms("2026-01-02T03:00:00Z");
     r.claim(tick);
     let failed = TickResult::Failed {
         error: "cannot fetch".into(),
         retry: true,
     };
-    assert!(matches!(r.finish(tick, 1, &failed, tick + 1), Ok(Finished::Retry { .. })));
+    assert!(matches!(
+        r.finish(tick, 1, &failed, tick + 1),
+        Ok(Finished::Retry { .. })
+    ));
     let last = r.state.last_run.clone().expect("last");
-    assert_eq!((last.run, last.error.as_deref()), (None, Some("cannot fetch")));
+    assert_eq!(
+        (last.run, last.error.as_deref()),
+        (None, Some("cannot fetch"))
+    );
 }
 
 #[test]
@@ -632,18 +693,32 @@ fn recovery_applies_the_missed_policy_to_unfinished_ticks() {
     let mut r = record(hourly, Policy::DEFAULT, "2026-01-01T02:30:00Z");
     r.claim(ms("2026-01-01T03:00:00Z"));
     let claim = r.recover(ms("2026-01-01T05:30:00Z"));
-    assert_eq!((claim.dispatch, claim.skipped), (job("2026-01-01T05:00:00Z", 1), 2));
+    assert_eq!(
+        (claim.dispatch, claim.skipped),
+        (job("2026-01-01T05:00:00Z", 1), 2)
+    );
     // `skip`: all are late.
-    let mut r = record(hourly, policy(Missed::Skip, Overlap::Skip), "2026-01-01T02:30:00Z");
+    let mut r = record(
+        hourly,
+        policy(Missed::Skip, Overlap::Skip),
+        "2026-01-01T02:30:00Z",
+    );
     r.claim(ms("2026-01-01T03:00:00Z"));
     let claim = r.recover(ms("2026-01-01T05:30:00Z"));
     assert_eq!((claim.dispatch, claim.skipped), (None, 3));
     assert!(r.state.pending.is_empty());
     // `all`: the unfinished one first.
-    let mut r = record(hourly, policy(Missed::All, Overlap::Skip), "2026-01-01T02:30:00Z");
+    let mut r = record(
+        hourly,
+        policy(Missed::All, Overlap::Skip),
+        "2026-01-01T02:30:00Z",
+    );
     r.claim(ms("2026-01-01T03:00:00Z"));
     let claim = r.recover(ms("2026-01-01T05:30:00Z"));
-    assert_eq!((claim.dispatch, claim.skipped), (job("2026-01-01T03:00:00Z", 1), 0));
+    assert_eq!(
+        (claim.dispatch, claim.skipped),
+        (job("2026-01-01T03:00:00Z", 1), 0)
+    );
     assert_eq!(r.state.pending.len(), 3);
     // A retry keeps its attempt and its backoff.
     let mut p = Policy::DEFAULT;

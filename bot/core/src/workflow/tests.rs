@@ -262,7 +262,10 @@ steps: [{ uses: size }]
             when: ReportWhen::Failure,
         })
     );
-    let plain = check("on: { schedule: [{ cron: \"0 3 * * *\" }] }\nsteps: [{ uses: size }]\n", &[]);
+    let plain = check(
+        "on: { schedule: [{ cron: \"0 3 * * *\" }] }\nsteps: [{ uses: size }]\n",
+        &[],
+    );
     let plain = plain.workflow.expect("valid");
     assert_eq!(plain.on.schedule[0].policy, Policy::DEFAULT);
     assert_eq!(plain.report, None);
@@ -316,7 +319,11 @@ steps: [{ uses: size }]
     assert_eq!(hint("Europe/Pariss"), "did you mean `Europe/Paris`?");
     assert_eq!(hint("latests"), "did you mean `latest`?");
     assert_eq!(hint("allow"), "expected one of: skip, queue, cancel");
-    assert!(hint("hour `25`").starts_with("hour: 0-23"), "{}", hint("hour `25`"));
+    assert!(
+        hint("hour `25`").starts_with("hour: 0-23"),
+        "{}",
+        hint("hour `25`")
+    );
     assert_eq!(hint("max_catchp"), "did you mean `max_catchup`?");
 }
 

@@ -74,7 +74,9 @@ async fn a_status_is_posted_once_and_then_found() {
 async fn a_status_on_an_unknown_commit_is_refused_for_good() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path(format!("/repos/octo-org/hello-world/commits/{SHA}/status")))
+        .and(path(format!(
+            "/repos/octo-org/hello-world/commits/{SHA}/status"
+        )))
         .respond_with(refusal(422, "No commit found for SHA"))
         .mount(&server)
         .await;

@@ -8,10 +8,11 @@
 //! quote) goes through a byte-at-a-time state machine that reads it as the
 //! `csv` crate does: leniently, as text.
 //!
-//! Rules: the first row is the header; `\n` or `\r\n` ends a row (also
-//! inside no quotes only); a UTF-8 byte order mark at the start is
-//! skipped; blank lines are skipped and are not rows; an empty field, quoted
-//! (`""`) or not, is null; fields are not trimmed.
+//! Rules: the first row is the header; `\n` or `\r\n` outside quotes ends
+//! a row (a final row may have no line ending); a UTF-8 byte order mark at
+//! the start is skipped; blank lines are skipped and are not rows; an empty
+//! field, quoted (`""`) or not, is null; fields are not trimmed; a row with
+//! more or fewer fields than the header is ragged, its missing fields null.
 
 use memchr::memchr;
 

@@ -105,7 +105,7 @@ pub struct ColumnRequest {
 pub struct ReadOptions {
     pub format: Format,
     /// The columns, in the order batches carry them; a name may repeat
-    /// with another type.
+    /// with another type. A name matches the first CSV column so named.
     pub columns: Vec<ColumnRequest>,
     /// Rows per batch (at least 1). A batch may hold fewer when its text
     /// grows large.

@@ -99,7 +99,10 @@ fn record_tick(store: &Store, job: &TickJob, now: u64) -> Option<u64> {
             &job.id,
             &mut run,
             &[("etl".into(), "rows".into(), b"5".to_vec())],
-            &[status_effect(&format!("s/{}/{}/status", job.tick_ms, job.attempt))],
+            &[status_effect(&format!(
+                "s/{}/{}/status",
+                job.tick_ms, job.attempt
+            ))],
             now,
             |record: &mut ScheduleRecord, run_id| {
                 let result = TickResult::Ran {
@@ -197,7 +200,12 @@ fn a_scheduled_run_is_recorded_with_its_tick_exactly_once() {
     let store = Store::open_temporary().unwrap();
     let daily = entry("nightly.yml", 0, "0 3 * * *");
     store
-        .sync_schedules(REPO, "rev", std::slice::from_ref(&daily), ms("2026-01-01T00:00:00Z"))
+        .sync_schedules(
+            REPO,
+            "rev",
+            std::slice::from_ref(&daily),
+            ms("2026-01-01T00:00:00Z"),
+        )
         .unwrap();
     let tick = ms("2026-01-01T03:00:00Z");
     let jobs = claim(&store, tick);
@@ -212,7 +220,10 @@ fn a_scheduled_run_is_recorded_with_its_tick_exactly_once() {
     assert_eq!(record.state.last_run.unwrap().run, Some(run_id));
     // The same attempt again (a duplicate job): nothing is written.
     assert_eq!(record_tick(&store, &jobs[0], now + 1), None);
-    assert_eq!(store.runs(&andon_store::RunQuery::default()).unwrap().len(), 1);
+    assert_eq!(
+        store.runs(&andon_store::RunQuery::default()).unwrap().len(),
+        1
+    );
     assert_eq!(store.outbox_depth().unwrap(), 1);
     // Nothing is due again until tomorrow.
     assert!(claim(&store, now).is_empty());
@@ -228,7 +239,12 @@ fn a_claimed_tick_survives_a_crash_and_runs_once() {
     {
         let store = Store::open(dir.path()).unwrap();
         store
-            .sync_schedules(REPO, "rev", std::slice::from_ref(&daily), ms("2026-01-01T00:00:00Z"))
+            .sync_schedules(
+                REPO,
+                "rev",
+                std::slice::from_ref(&daily),
+                ms("2026-01-01T00:00:00Z"),
+            )
             .unwrap();
         assert_eq!(claim(&store, tick).len(), 1);
         // The process dies while the run goes on: no run is recorded.
