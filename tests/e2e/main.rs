@@ -4,6 +4,7 @@
 mod cases;
 mod cli;
 mod data;
+mod etl;
 mod schedule;
 mod serve;
 mod server;

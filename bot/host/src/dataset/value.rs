@@ -155,6 +155,9 @@ fn date_prefix(bytes: &[u8]) -> Option<i64> {
     Some(days_from_civil(year, month, day))
 }
 
+/// Days in each month of a common year, by month number.
+const MONTH_DAYS: [u8; 13] = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /// One ASCII digit's value.
 #[inline]
 fn digit(b: u8) -> Option<u32> {
@@ -283,17 +286,16 @@ fn digits(bytes: &[u8]) -> Option<u32> {
     Some(value)
 }
 
+#[inline]
 fn is_leap(year: u32) -> bool {
-    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+    year.is_multiple_of(4) & (!year.is_multiple_of(100) | year.is_multiple_of(400))
 }
 
+/// Days in `month` (1 to 12) of `year`, without a branch per month.
+#[inline]
 fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    let common = u32::from(MONTH_DAYS.get(month as usize).copied().unwrap_or(0));
+    common + u32::from(month == 2 && is_leap(year))
 }
 
 /// Days since 1970-01-01 of a valid proleptic Gregorian date of years
