@@ -673,7 +673,7 @@ fn rows_message(check: &Check, failed: u64, rows: u64) -> String {
             bounds(min.map(|v| v as f64), max.map(|v| v as f64))
         ),
         Rule::Type { ty, .. } => format!("not {}", ty.name()),
-        Rule::Schema { .. } => "with values not of their column's type".to_string(),
+        Rule::Schema { .. } => "with a value that does not parse as its column's type".to_string(),
         Rule::DuplicateRows { .. } => "duplicated".to_string(),
         Rule::Relationship { to, field, .. } => format!("not found in `{to}` column `{field}`"),
         Rule::RowCount { .. } | Rule::RowCountChange { .. } | Rule::Stat { .. } => String::new(),

@@ -188,7 +188,13 @@ fn samples_text(outcome: &Outcome) -> Option<String> {
         for s in &r.samples {
             section.push_str(&format!("| {} | {} |\n", s.row, value_cell(&s.value)));
         }
-        if r.failed_count > r.samples.len() as u64 {
+        if matches!(r.check, "unique" | "duplicate_rows") {
+            section.push_str(&format!(
+                "\nRepeats only: {} failing rows in all, counting the first occurrence of each \
+                 repeated value, which is only known to repeat later.\n",
+                thousands(r.failed_count)
+            ));
+        } else if r.failed_count > r.samples.len() as u64 {
             section.push_str(&format!(
                 "\nFirst {} of {} failing rows.\n",
                 r.samples.len(),
