@@ -513,14 +513,14 @@ fn summaries_text(summaries: &[ArtifactSummary]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<24}  {:>8}  {:<12}  {:>10}  {:>6}  {:<8}  {:<20}  {:<20}",
+        "{:<24}  {:>8}  {:<12}  {:>10}  {:>6}  {:<8}  {:<20}  {}",
         "NAME", "VERSIONS", "LATEST", "SIZE", "RUN", "STATUS", "WORKFLOW", "CREATED"
     );
     for s in summaries {
         let v = &s.latest;
         let _ = writeln!(
             out,
-            "{:<24}  {:>8}  {:<12}  {:>10}  {:>6}  {:<8}  {:<20}  {:<20}",
+            "{:<24}  {:>8}  {:<12}  {:>10}  {:>6}  {:<8}  {:<20}  {}",
             s.name,
             s.versions,
             short(&v.sha256),
@@ -538,13 +538,13 @@ fn versions_text(versions: &[ArtifactVersion]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>7}  {:<12}  {:>10}  {:>6}  {:<8}  {:<28}  {:<20}",
+        "{:>7}  {:<12}  {:>10}  {:>6}  {:<8}  {:<28}  {}",
         "VERSION", "SHA256", "SIZE", "RUN", "STATUS", "WORKFLOW/STEP", "CREATED"
     );
     for v in versions {
         let _ = writeln!(
             out,
-            "{:>7}  {:<12}  {:>10}  {:>6}  {:<8}  {:<28}  {:<20}",
+            "{:>7}  {:<12}  {:>10}  {:>6}  {:<8}  {:<28}  {}",
             format!("v{}", v.version),
             short(&v.sha256),
             size_text(v.size),
