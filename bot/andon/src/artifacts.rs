@@ -179,7 +179,9 @@ pub fn lock_outputs(
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            let name = busy[0].strip_prefix(&format!("{repository}/")).unwrap_or(busy[0]);
+            let name = busy[0]
+                .strip_prefix(&format!("{repository}/"))
+                .unwrap_or(busy[0]);
             return Err(format!(
                 "dataset `{name}` is being written by another run; gave up after {}s",
                 wait.as_secs()
@@ -344,8 +346,7 @@ fn field<T: serde::de::DeserializeOwned>(
     name: &str,
 ) -> anyhow::Result<T> {
     let inner = value.get(name).cloned().unwrap_or(serde_json::Value::Null);
-    serde_json::from_value(inner)
-        .with_context(|| format!("the server sent an unexpected `{name}`"))
+    serde_json::from_value(inner).with_context(|| format!("the server sent an unexpected `{name}`"))
 }
 
 fn list(
@@ -463,7 +464,11 @@ fn select(
     }
 }
 
-fn get(source: &Source, version: &ArtifactVersion, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn get(
+    source: &Source,
+    version: &ArtifactVersion,
+    output: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let mut blob = match source {
         Source::Store(store) => store.open_artifact(&version.sha256)?,
         Source::Server { client, store_dir } => {
@@ -513,8 +518,8 @@ fn summaries_text(summaries: &[ArtifactSummary]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<24}  {:>8}  {:<12}  {:>10}  {:>6}  {:<8}  {:<20}  {}",
-        "NAME", "VERSIONS", "LATEST", "SIZE", "RUN", "STATUS", "WORKFLOW", "CREATED"
+        "{:<24}  {:>8}  {:<12}  {:>10}  {:>6}  {:<8}  {:<20}  CREATED",
+        "NAME", "VERSIONS", "LATEST", "SIZE", "RUN", "STATUS", "WORKFLOW"
     );
     for s in summaries {
         let v = &s.latest;
@@ -538,8 +543,8 @@ fn versions_text(versions: &[ArtifactVersion]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>7}  {:<12}  {:>10}  {:>6}  {:<8}  {:<28}  {}",
-        "VERSION", "SHA256", "SIZE", "RUN", "STATUS", "WORKFLOW/STEP", "CREATED"
+        "{:>7}  {:<12}  {:>10}  {:>6}  {:<8}  {:<28}  CREATED",
+        "VERSION", "SHA256", "SIZE", "RUN", "STATUS", "WORKFLOW/STEP"
     );
     for v in versions {
         let _ = writeln!(
@@ -650,6 +655,7 @@ fn url_encode(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
@@ -704,7 +710,10 @@ mod tests {
     #[test]
     fn bad_selectors_say_what_to_do() {
         let error = pick(Some("ab")).unwrap_err();
-        assert!(error.contains("ambiguous") && error.contains("abc123"), "{error}");
+        assert!(
+            error.contains("ambiguous") && error.contains("abc123"),
+            "{error}"
+        );
         let error = pick(Some("ff")).unwrap_err();
         assert!(error.contains("no version of `orders`"), "{error}");
         let error = pick(Some("v9")).unwrap_err();

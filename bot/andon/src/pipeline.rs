@@ -216,9 +216,10 @@ impl Pipeline {
                             kv_writes.push((who.namespace.to_string(), key.clone(), bytes.clone()));
                         }
                         Action::Artifact(artifact) => {
-                            let sha256 = self.store.put_artifact(&artifact.data).with_context(|| {
-                                format!("cannot store artifact `{}`", artifact.name)
-                            })?;
+                            let sha256 =
+                                self.store.put_artifact(&artifact.data).with_context(|| {
+                                    format!("cannot store artifact `{}`", artifact.name)
+                                })?;
                             artifacts.record(&artifact.name, &sha256);
                         }
                         _ => {}

@@ -121,9 +121,13 @@ impl ArtifactStore for Store {
         let path = blob_path(&self.store_dir(), &hex::encode(key));
         match open_blob_file(&path) {
             Ok(blob) => Ok(Some(blob)),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Err(StoreError::corrupt(
-                format!("artifact {} is recorded but {} is missing", hex::encode(key), path.display()),
-            )),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                Err(StoreError::corrupt(format!(
+                    "artifact {} is recorded but {} is missing",
+                    hex::encode(key),
+                    path.display()
+                )))
+            }
             Err(error) => Err(io_error("open", &path, &error)),
         }
     }
@@ -140,9 +144,7 @@ impl Store {
     }
 
     fn artifact_files(&self) -> Result<sled::Tree, StoreError> {
-        self.db
-            .open_tree(FILES_TREE)
-            .map_err(StoreError::from_sled)
+        self.db.open_tree(FILES_TREE).map_err(StoreError::from_sled)
     }
 }
 

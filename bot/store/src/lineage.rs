@@ -106,7 +106,11 @@ impl LineageStore for Store {
         let trees = LineageTrees::open(self)?;
         let mut indexed = 0;
         loop {
-            let through = match trees.index.get(WATERMARK_KEY).map_err(StoreError::from_sled)? {
+            let through = match trees
+                .index
+                .get(WATERMARK_KEY)
+                .map_err(StoreError::from_sled)?
+            {
                 Some(bytes) => decode_u64(&bytes, "the artifact index watermark")?,
                 None => 0,
             };

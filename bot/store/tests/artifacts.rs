@@ -66,11 +66,14 @@ fn a_large_blob_is_one_file_named_by_its_digest() {
     let files = files_under(&dir.path().join("artifacts"));
     assert_eq!(
         files,
-        vec![blob_path(dir.path(), &digest), blob_path(dir.path(), &other)]
-            .into_iter()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect::<Vec<_>>()
+        vec![
+            blob_path(dir.path(), &digest),
+            blob_path(dir.path(), &other)
+        ]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
     );
 
     assert_eq!(store.artifact(&digest).unwrap(), Some(data.clone()));
@@ -209,7 +212,10 @@ fn lineage_lists_every_version_newest_first_with_its_inputs() {
                 step(
                     "totals",
                     vec![artifact("totals", b"t1")],
-                    &[("artifact:orders_clean", &format!("sha256:{}", sha256(b"v1")))],
+                    &[(
+                        "artifact:orders_clean",
+                        &format!("sha256:{}", sha256(b"v1")),
+                    )],
                 ),
             ],
         ),
