@@ -117,7 +117,8 @@ impl plan::Inputs for HostInputs {
         // The columns are requested up front, so a first open reads the
         // header and a second one the rows.
         let header = {
-            let probe = dataset::open(&source, &options(format, Vec::new())).map_err(describe)?;
+            let probe =
+                dataset::open(&source, &options(format, Vec::new(), 1)).map_err(describe)?;
             probe.header()
         };
         let columns = header
@@ -127,16 +128,22 @@ impl plan::Inputs for HostInputs {
                 type_: ColumnType::Text,
             })
             .collect();
-        let reader = dataset::open(&source, &options(format, columns)).map_err(describe)?;
+        let reader = dataset::open(&source, &options(format, columns, 0)).map_err(describe)?;
         Ok(Box::new(HostTable { header, reader }))
     }
 }
 
-fn options(format: Option<dataset::Format>, columns: Vec<ColumnRequest>) -> ReadOptions {
+/// `batch_rows` 0 is the host's default; the header probe asks for one row
+/// so that the host parses no more ahead of it.
+fn options(
+    format: Option<dataset::Format>,
+    columns: Vec<ColumnRequest>,
+    batch_rows: u32,
+) -> ReadOptions {
     ReadOptions {
         format,
         columns,
-        batch_rows: 0,
+        batch_rows,
         row_hashes: false,
     }
 }
