@@ -52,8 +52,7 @@ fn assert_matches_native(results: &[Value], native: &Report) {
         let got = results
             .iter()
             .find(|r| {
-                r["check"] == expected.check
-                    && r["column"].as_str() == expected.column.as_deref()
+                r["check"] == expected.check && r["column"].as_str() == expected.column.as_deref()
             })
             .unwrap_or_else(|| panic!("no result for {expected:?}"));
         assert_eq!(

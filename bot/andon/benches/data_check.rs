@@ -233,7 +233,8 @@ fn bench() {
     let got = plugin_counts(&first);
     for (check, status, count) in &expected {
         assert!(
-            got.iter().any(|g| g.0 == *check && g.1 == *status && g.2 == *count),
+            got.iter()
+                .any(|g| g.0 == *check && g.1 == *status && g.2 == *count),
             "{check}: native {status} {count}, plugin {got:?}"
         );
     }
