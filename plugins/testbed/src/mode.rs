@@ -373,7 +373,7 @@ mod tests {
             command: None,
             args: Vec::new(),
         };
-        let v: serde_json::Value = serde_json::from_str(&echo_json(&event, 3)).expect("json");
+        let v: Value = serde_json::from_str(&echo_json(&event, 3)).expect("json");
         assert_eq!(v["kind"], "pull-request");
         assert_eq!(v["number"], 7);
         assert_eq!(v["labels"][0], "bug");
@@ -490,7 +490,7 @@ mod tests {
     #[test]
     fn read_report() {
         let out = read_json("a.txt", &Ok(b"hi".to_vec()), &Err(ReadError::NotFound));
-        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let v: Value = serde_json::from_str(&out).expect("json");
         let expected = json!({
             "path": "a.txt",
             "read_file": { "bytes": 2, "text": "hi" },
