@@ -95,11 +95,38 @@ pub fn unique(
     });
 }
 
-/// The accepted values of `accepted_values`, with the last hit tried first
-/// (values such as statuses come in runs) and a set for long lists.
+/// A value of up to 16 bytes as an integer and its length, from at most
+/// two overlapping loads: for a given length the loads cover every byte, so
+/// equal keys mean equal values, without a `memcmp` call per comparison.
+#[inline]
+fn small_key(v: &[u8]) -> Option<(u128, usize)> {
+    let len = v.len();
+    let data = match len {
+        0 => 0,
+        1..=3 => u128::from(v[0]) | (u128::from(v[len / 2]) << 8) | (u128::from(v[len - 1]) << 16),
+        4..=8 => {
+            let head = u32::from_le_bytes(v.first_chunk().copied().unwrap_or_default());
+            let tail = u32::from_le_bytes(v.last_chunk().copied().unwrap_or_default());
+            u128::from(head) | (u128::from(tail) << 32)
+        }
+        9..=16 => {
+            let head = u64::from_le_bytes(v.first_chunk().copied().unwrap_or_default());
+            let tail = u64::from_le_bytes(v.last_chunk().copied().unwrap_or_default());
+            u128::from(head) | (u128::from(tail) << 64)
+        }
+        _ => return None,
+    };
+    Some((data, len))
+}
+
+/// The accepted values of `accepted_values`: short values as integer keys
+/// with the last hit tried first (values such as statuses come in runs), a
+/// set for long lists.
 #[derive(Debug)]
 pub struct Accepted {
-    values: Vec<Vec<u8>>,
+    keys: Vec<(u128, usize)>,
+    /// Values longer than 16 bytes.
+    long: Vec<Vec<u8>>,
     set: Option<TextSet>,
     last: usize,
 }
@@ -114,7 +141,15 @@ impl Accepted {
             set
         });
         Accepted {
-            values: values.iter().map(|v| v.as_bytes().to_vec()).collect(),
+            keys: values
+                .iter()
+                .filter_map(|v| small_key(v.as_bytes()))
+                .collect(),
+            long: values
+                .iter()
+                .filter(|v| v.len() > 16)
+                .map(|v| v.as_bytes().to_vec())
+                .collect(),
             set,
             last: 0,
         }
@@ -125,10 +160,13 @@ impl Accepted {
         if let Some(set) = &self.set {
             return set.contains(value);
         }
-        if self.values.get(self.last).is_some_and(|v| v == value) {
+        let Some(key) = small_key(value) else {
+            return self.long.iter().any(|v| v == value);
+        };
+        if self.keys.get(self.last) == Some(&key) {
             return true;
         }
-        match self.values.iter().position(|v| v == value) {
+        match self.keys.iter().position(|k| *k == key) {
             Some(j) => {
                 self.last = j;
                 true
@@ -162,11 +200,27 @@ pub fn pattern(
     n: usize,
     first: u64,
 ) {
+    // Four values at a time (see `Matcher::is_match4`).
+    let mut lanes: [(usize, &[u8]); 4] = [(0, &[]); 4];
+    let mut filled = 0;
     each_text(col, n, |i, v| {
+        lanes[filled] = (i, v);
+        filled += 1;
+        if filled == 4 {
+            filled = 0;
+            let matched = matcher.is_match4(cache, lanes.map(|(_, v)| v));
+            for ((i, v), matched) in lanes.into_iter().zip(matched) {
+                if !matched {
+                    f.add(1, first + i as u64, || Json::String(sample_text(v)));
+                }
+            }
+        }
+    });
+    for &(i, v) in &lanes[..filled] {
         if !matcher.is_match(cache, v) {
             f.add(1, first + i as u64, || Json::String(sample_text(v)));
         }
-    });
+    }
 }
 
 /// Rows whose length in characters is outside `[min, max]`.
@@ -538,6 +592,52 @@ mod tests {
         let mut f = Failures::default();
         accepted_values(&mut f, &mut accepted, Col::new(&column), 2, 1);
         assert_eq!(rows(&f), [2]);
+    }
+
+    #[test]
+    fn small_keys_are_one_to_one() {
+        let values: Vec<Vec<u8>> = (0..=20usize)
+            .flat_map(|len| {
+                (0..len.max(1)).map(move |flip| {
+                    let mut v: Vec<u8> = (0..len as u8).map(|b| b'a' + b).collect();
+                    if let Some(b) = v.get_mut(flip) {
+                        *b = b'Z';
+                    }
+                    v
+                })
+            })
+            .collect();
+        for a in &values {
+            for b in &values {
+                if let (Some(ka), Some(kb)) = (small_key(a), small_key(b)) {
+                    assert_eq!(ka == kb, a == b, "{a:?} {b:?}");
+                }
+            }
+        }
+        assert_eq!(small_key(&[b'x'; 17]), None);
+        let long = "a".repeat(20);
+        let mut accepted = Accepted::new(&["ok".into(), long.clone()]);
+        assert!(accepted.contains(long.as_bytes()) && accepted.contains(b"ok"));
+        assert!(!accepted.contains(&[b'a'; 21]) && !accepted.contains(b"o"));
+    }
+
+    #[test]
+    fn pattern_checks_four_values_at_a_time_and_the_rest() {
+        let column = text_column(&[
+            Some("a@b"),
+            None,
+            Some("bad"),
+            Some("c@d"),
+            Some("e@f"),
+            Some("g@@h"),
+            Some("i@j"),
+            Some("k"),
+        ]);
+        let matcher = Matcher::new("^[^@]+@[^@]+$").expect("valid");
+        let mut cache = matcher.cache();
+        let mut f = Failures::default();
+        pattern(&mut f, &matcher, &mut cache, Col::new(&column), 8, 1);
+        assert_eq!(rows(&f), [3, 6, 8]);
     }
 
     #[test]

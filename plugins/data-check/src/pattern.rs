@@ -97,10 +97,84 @@ impl Matcher {
     }
 }
 
+impl Matcher {
+    /// [`Matcher::is_match`] for four values at once. A DFA walk is bound by
+    /// the latency of one table load per byte; four independent walks in
+    /// lockstep keep the core busy with the other three while one waits.
+    #[inline]
+    pub fn is_match4(&self, cache: &mut MatchCache, values: [&[u8]; 4]) -> [bool; 4] {
+        let decided = match &self.fast {
+            Fast::Dense { dfa, start } => dense_match4(dfa, *start, values),
+            _ => [None; 4],
+        };
+        let mut out = [false; 4];
+        for ((out, decided), value) in out.iter_mut().zip(decided).zip(values) {
+            *out = match decided {
+                Some(matched) => matched,
+                None => self.is_match(cache, value),
+            };
+        }
+        out
+    }
+}
+
+/// Four dense DFA walks in lockstep over the bytes all four values have,
+/// then each on its own; `None` for a lane that hit a quit state.
+#[inline]
+fn dense_match4(
+    dfa: &dense::DFA<Vec<u32>>,
+    start: StateID,
+    values: [&[u8]; 4],
+) -> [Option<bool>; 4] {
+    let common = values.iter().map(|v| v.len()).min().unwrap_or(0);
+    let [a, b, c, d] = values.map(|v| &v[..common]);
+    let mut states = [start; 4];
+    // A lane stays `None` until it reaches a special state; `Some(None)`
+    // marks a quit.
+    let mut lanes: [Option<Option<bool>>; 4] = [None; 4];
+    for (((&ba, &bb), &bc), &bd) in a.iter().zip(b).zip(c).zip(d) {
+        states = [
+            dfa.next_state(states[0], ba),
+            dfa.next_state(states[1], bb),
+            dfa.next_state(states[2], bc),
+            dfa.next_state(states[3], bd),
+        ];
+        if states.iter().any(|&s| dfa.is_special_state(s)) {
+            for (lane, &s) in lanes.iter_mut().zip(&states) {
+                if lane.is_none() && dfa.is_special_state(s) {
+                    if dfa.is_match_state(s) {
+                        *lane = Some(Some(true));
+                    } else if dfa.is_dead_state(s) {
+                        *lane = Some(Some(false));
+                    } else if dfa.is_quit_state(s) {
+                        *lane = Some(None);
+                    }
+                }
+            }
+            if lanes.iter().all(Option::is_some) {
+                break;
+            }
+        }
+    }
+    let mut out = [None; 4];
+    for (i, out) in out.iter_mut().enumerate() {
+        *out = match lanes[i] {
+            Some(decided) => decided,
+            None => dense_walk(dfa, states[i], &values[i][common..]),
+        };
+    }
+    out
+}
+
 /// Walks the dense DFA; `None` when it hits a quit state.
 #[inline]
 fn dense_match(dfa: &dense::DFA<Vec<u32>>, start: StateID, value: &[u8]) -> Option<bool> {
-    let mut state = start;
+    dense_walk(dfa, start, value)
+}
+
+/// Walks the dense DFA from `state` over `value` to its end.
+#[inline]
+fn dense_walk(dfa: &dense::DFA<Vec<u32>>, mut state: StateID, value: &[u8]) -> Option<bool> {
     for &byte in value {
         state = dfa.next_state(state, byte);
         if dfa.is_special_state(state) {
@@ -223,6 +297,41 @@ mod tests {
         let m = Matcher::new("x").expect("valid");
         let mut cache = m.cache();
         assert!(m.is_match(&mut cache, b"\xffx"));
+    }
+
+    #[test]
+    fn four_lanes_agree_with_one() {
+        let values: Vec<String> = [
+            "a@b",
+            "",
+            "x@@y",
+            "jean.dupont@example.com",
+            "@",
+            "héloïse@exemple.fr",
+            "no-at",
+            "a@b@c",
+            "longer.name.with.dots@mail.example.org",
+            "z@",
+            "q@w",
+            "é@è",
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        for pattern in ["^[^@]+@[^@]+$", "[0-9]", "b$", r"\bé", "^$", "(?i)A@B"] {
+            let m = Matcher::new(pattern).expect("valid");
+            let mut cache = m.cache();
+            for start in 0..values.len() {
+                let four: [&[u8]; 4] =
+                    std::array::from_fn(|k| values[(start + k * 5) % values.len()].as_bytes());
+                let expected = four.map(|v| m.is_match(&mut cache, v));
+                assert_eq!(
+                    m.is_match4(&mut cache, four),
+                    expected,
+                    "{pattern:?} on {four:?}"
+                );
+            }
+        }
     }
 
     #[test]

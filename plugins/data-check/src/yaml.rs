@@ -3,7 +3,7 @@
 //! and a hostile one must not exhaust the plugin's memory.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde_saphyr::{MessageFormatter, Spanned, UserMessageFormatter};
 
 /// A YAML value with the line it starts on.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +71,10 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
             max_documents: 1,
             max_total_scalar_bytes: 4 << 20,
         },
+        // Messages are rendered without source snippets (the caller names
+        // the file and line), which also keeps the snippet renderer out of
+        // the component.
+        with_snippet: false,
     };
     match serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options) {
         Ok(spanned) => Ok(from_spanned(spanned)),
@@ -78,7 +82,7 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
             line: error
                 .location()
                 .map_or(0, |l| usize::try_from(l.line()).unwrap_or(usize::MAX)),
-            message: first_line(&error.to_string()),
+            message: first_line(&UserMessageFormatter.format_message(&error)),
         }),
     }
 }
