@@ -2,6 +2,8 @@
 //! orders CSV (85 MB) read with every column typed, with one int column,
 //! with no column (splitting rows only), and through the pipeline thread.
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/orders.rs"]
 mod orders;
 
@@ -81,6 +83,18 @@ fn benches(c: &mut Criterion) {
         b.iter(|| parse(&data, &all, true));
     });
     group.finish();
+
+    for (name, options, pipelined) in [
+        ("8 typed columns", &all, false),
+        ("1 int column", &one_int, false),
+        ("rows only", &none, false),
+        ("row hashes only", &hashed, false),
+        ("8 typed columns, pipelined", &all, true),
+    ] {
+        cpu::report(name, ROWS as u64, 10, || {
+            parse(&data, options, pipelined);
+        });
+    }
 }
 
 criterion_group!(dataset, benches);

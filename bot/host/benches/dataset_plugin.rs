@@ -5,6 +5,8 @@
 //! into the guest (lowering each batch into linear memory) plus the
 //! plugin's loop; smaller batches show the per-call part of it.
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/orders.rs"]
 mod orders;
 
@@ -114,23 +116,22 @@ fn benches(c: &mut Criterion) {
                 step_id: "read",
                 config: &config,
             };
-            group.bench_function(
-                format!("{name}, batches of {batch_rows}: plugin step"),
-                |b| {
-                    b.iter(|| {
-                        let outcome = host.run_step(&testbed, invocation, inputs.clone(), &limits);
-                        assert_eq!(outcome.result, Ok(Vec::new()), "{}", outcome.log);
-                        let rows = &outcome.outputs["dataset"]["rows"];
-                        assert_eq!(rows, ROWS, "{}", outcome.outputs["dataset"]);
-                    });
-                },
-            );
-            group.bench_function(
-                format!("{name}, batches of {batch_rows}: parser alone"),
-                |b| {
-                    b.iter(|| native(&data, columns, batch_rows));
-                },
-            );
+            let step = || {
+                let outcome = host.run_step(&testbed, invocation, inputs.clone(), &limits);
+                assert_eq!(outcome.result, Ok(Vec::new()), "{}", outcome.log);
+                let rows = &outcome.outputs["dataset"]["rows"];
+                assert_eq!(rows, ROWS, "{}", outcome.outputs["dataset"]);
+            };
+            let plugin = format!("{name}, batches of {batch_rows}: plugin step");
+            let alone = format!("{name}, batches of {batch_rows}: parser alone");
+            group.bench_function(&plugin, |b| b.iter(step));
+            group.bench_function(&alone, |b| {
+                b.iter(|| native(&data, columns, batch_rows));
+            });
+            cpu::report(&plugin, ROWS as u64, 10, step);
+            cpu::report(&alone, ROWS as u64, 10, || {
+                native(&data, columns, batch_rows);
+            });
         }
     }
     group.finish();
