@@ -43,20 +43,32 @@ impl Store {
             source,
         };
         std::fs::create_dir_all(dir).map_err(open_error)?;
-        let db = sled::Config::new()
-            .path(dir)
-            .open()
-            .map_err(|error| match error {
-                // sled 0.34 reports a held lock only through this message
-                // (with kind `Other`), so the message is all there is to match.
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked {
-                        path: dir.to_path_buf(),
-                    }
+        // A store closed a moment ago may still hold its lock while sled's
+        // background threads wind down, so a held lock is retried briefly
+        // before it is reported.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let db = loop {
+            match sled::Config::new().path(dir).open() {
+                Err(sled::Error::Io(io))
+                    if io.to_string().contains("could not acquire lock")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                sled::Error::Io(io) => open_error(io),
-                other => StoreError::from_sled(other),
-            })?;
+                opened => break opened,
+            }
+        }
+        .map_err(|error| match error {
+            // sled 0.34 reports a held lock only through this message
+            // (with kind `Other`), so the message is all there is to match.
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::Locked {
+                    path: dir.to_path_buf(),
+                }
+            }
+            sled::Error::Io(io) => open_error(io),
+            other => StoreError::from_sled(other),
+        })?;
         Store::with_db(db)
     }
 

@@ -42,7 +42,17 @@ fn record(store: &Store, workflow: &str, repository: &str, status: Status) -> u6
 /// Edit a tree with sled directly, as a crash, an old version or a newer
 /// andon would have left it.
 fn with_raw_tree(dir: &Path, tree: &str, edit: impl FnOnce(&sled::Tree)) {
-    let db = sled::open(dir).unwrap();
+    // The store dropped just before may hold its lock for a moment longer.
+    let mut tries = 0;
+    let db = loop {
+        match sled::open(dir) {
+            Err(error) if tries < 100 && error.to_string().contains("could not acquire lock") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            opened => break opened.unwrap(),
+        }
+    };
     edit(&db.open_tree(tree).unwrap());
     db.flush().unwrap();
 }
