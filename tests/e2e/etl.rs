@@ -508,7 +508,6 @@ fn the_nightly_etl_example_runs_its_pipeline_on_a_schedule() {
 }
 
 #[test]
-#[ignore = "data-check does not read `dataset: artifact:NAME` yet"]
 fn the_nightly_etl_example_checks_its_output() {
     let (_, code, json) = run_nightly();
     assert_eq!(code, 0, "{json:#}");

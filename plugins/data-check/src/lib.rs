@@ -196,7 +196,7 @@ fn open<'s>(
     let mut missing: Vec<String> = Vec::new();
     loop {
         let engine = Engine::new(suite, references, now, &missing);
-        let source = Source::File((Side::Head, dataset.to_string()));
+        let source = source(dataset).map_err(PluginError::InvalidConfig)?;
         let options = options(suite, engine.requests(), engine.wants_row_hashes());
         match dataset::open(&source, &options) {
             Ok(reader) => return Ok((engine, reader)),
@@ -241,8 +241,8 @@ fn read_reference(path: &str, field: &str) -> Result<ValueSet, String> {
         row_hashes: false,
     };
     let fail = |e: DatasetError| format!("cannot read `{path}`: {}", dataset_error(&e));
-    let reader =
-        dataset::open(&Source::File((Side::Head, path.to_string())), &options).map_err(fail)?;
+    let source = source(path)?;
+    let reader = dataset::open(&source, &options).map_err(fail)?;
     let mut values = ValueSet::new();
     while let Some(batch) = reader.next().map_err(fail)? {
         if let Some(column) = batch.columns.first() {
@@ -250,6 +250,18 @@ fn read_reference(path: &str, field: &str) -> Result<ValueSet, String> {
         }
     }
     Ok(values)
+}
+
+/// Where a dataset named in the suite or `with:` lives: `artifact:NAME` is
+/// the newest artifact of that name (written by an earlier step of this run
+/// or by an earlier run, e.g. an `etl` step), anything else a file of the
+/// repository at the head revision.
+fn source(dataset: &str) -> Result<Source, String> {
+    match dataset.strip_prefix("artifact:") {
+        Some("") => Err("`artifact:` needs a name, e.g. `dataset: artifact:orders_clean.csv`".into()),
+        Some(name) => Ok(Source::Artifact(name.to_string())),
+        None => Ok(Source::File((Side::Head, dataset.to_string()))),
+    }
 }
 
 fn dataset_error(e: &DatasetError) -> String {
