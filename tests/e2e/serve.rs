@@ -109,6 +109,15 @@ fn a_pull_request_gets_check_runs_and_labels() {
         &stdout(&shown),
         &["size", "secret-scan", "on GitHub:", "done:"],
     );
+    // Artifacts too: none yet, asked of the server rather than the store.
+    let artifacts = andon(&server.data, &["artifacts", "list", "--format", "json"]);
+    assert!(
+        artifacts.status.success(),
+        "{}",
+        String::from_utf8_lossy(&artifacts.stderr)
+    );
+    let artifacts: Value = serde_json::from_slice(&artifacts.stdout).expect("JSON");
+    assert_eq!(artifacts, serde_json::json!([]));
     assert!(
         !server.log().contains("e2e-token"),
         "a token reached the log"

@@ -258,7 +258,9 @@ fn read_reference(path: &str, field: &str) -> Result<ValueSet, String> {
 /// repository at the head revision.
 fn source(dataset: &str) -> Result<Source, String> {
     match dataset.strip_prefix("artifact:") {
-        Some("") => Err("`artifact:` needs a name, e.g. `dataset: artifact:orders_clean.csv`".into()),
+        Some("") => {
+            Err("`artifact:` needs a name, e.g. `dataset: artifact:orders_clean.csv`".into())
+        }
         Some(name) => Ok(Source::Artifact(name.to_string())),
         None => Ok(Source::File((Side::Head, dataset.to_string()))),
     }

@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use andon_core::run::Status;
 use andon_store::{
-    DeliveryQuery, InboxStore, OutboxStore, RunQuery, RunStore, ScheduleStore, StoreError,
+    ArtifactStore, DeliveryQuery, INLINE_MAX, InboxStore, LineageStore, OutboxStore, RunQuery,
+    RunStore, ScheduleStore, StoreError,
 };
 use anyhow::{Context, bail};
 use axum::Json;
@@ -101,6 +102,9 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/deliveries", get(deliveries))
         .route("/outbox", get(outbox))
         .route("/schedules", get(schedules))
+        .route("/artifacts", get(artifacts))
+        .route("/artifacts/{name}", get(artifact_versions))
+        .route("/blobs/{sha256}", get(blob))
         .layer(middleware::from_fn_with_state(shared, authorize))
 }
 
@@ -235,6 +239,54 @@ async fn outbox(
 /// Every schedule with where it stands (`andon schedule list`).
 async fn schedules(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "schedules": shared.store.schedules()? })))
+}
+
+/// Every artifact name with its newest version, in name order.
+async fn artifacts(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({ "artifacts": shared.store.artifact_summaries()? }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct VersionsParams {
+    limit: Option<usize>,
+}
+
+/// The versions of one artifact, newest first, with their lineage.
+async fn artifact_versions(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(name): UrlPath<String>,
+    Query(params): Query<VersionsParams>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = params.limit.unwrap_or(usize::MAX);
+    Ok(Json(
+        json!({ "versions": shared.store.artifact_versions(&name, limit)? }),
+    ))
+}
+
+/// The bytes of an inline blob, hex-encoded. Larger blobs are files in the
+/// data directory that the CLI reads itself, without the store's lock.
+async fn blob(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(sha256): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    let not_found = |message: String| {
+        (StatusCode::NOT_FOUND, Json(json!({ "error": message }))).into_response()
+    };
+    let Some(mut blob) = shared.store.open_artifact(&sha256)? else {
+        return Ok(not_found(format!("no blob {sha256}")));
+    };
+    if blob.size > INLINE_MAX as u64 {
+        return Ok(not_found(format!(
+            "blob {sha256} is a file; read it from the data directory"
+        )));
+    }
+    let mut bytes = Vec::new();
+    blob.reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| ApiError(StoreError::Io(e.to_string())))?;
+    Ok(Json(json!({ "sha256": sha256, "hex": hex::encode(bytes) })).into_response())
 }
 
 /// The CLI's side: a running server found through `serve.json`.
