@@ -83,6 +83,46 @@ fn run_event_schedule_runs_at_the_given_reference_time() {
 }
 
 #[test]
+fn a_scheduled_run_stops_at_its_deadline() {
+    let sha = hex::encode(Sha256::digest(andon_bundle::testing::TESTBED));
+    let step = |id: &str, mode: &str| {
+        format!(
+            "  - id: {id}\n    uses: ./plugins/testbed.wasm\n    sha256: {sha}\n    with: {{ mode: {mode} }}\n"
+        )
+    };
+    let workflow = format!(
+        "name: nightly\non:\n  schedule: [{{ cron: \"0 3 * * *\" }}]\nschedule_policy: {{ deadline: 2s }}\nsteps:\n{}{}{}",
+        step("first", "echo"),
+        step("spin", "loop"),
+        step("after", "echo"),
+    );
+    let repo = repo_with(&workflow);
+    let started = std::time::Instant::now();
+    let (code, json) = repo.run_json(
+        &repo.path().join(".andon/workflows/nightly.yml"),
+        &["--event", "schedule"],
+    );
+    // The looping step had 30 s of its own but only what was left of the
+    // run's 2 s.
+    assert!(started.elapsed() < Duration::from_secs(20), "{json:#}");
+    assert_eq!(
+        (code, &json["status"]),
+        (1, &Value::from("failure")),
+        "{json:#}"
+    );
+    let steps = json["steps"].as_array().expect("steps");
+    let status: Vec<&str> = steps
+        .iter()
+        .map(|s| s["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(status, ["success", "error", "skipped"], "{json:#}");
+    assert_contains(
+        steps[1]["error"].as_str().unwrap_or(""),
+        &["ran past its time limit"],
+    );
+}
+
+#[test]
 fn validate_points_at_schedule_mistakes() {
     let text = echo_workflow(
         "  schedule:\n    - cron: \"0 3 * * 8\"\n      timezone: Europe/Pariss\n      overlap: allow",

@@ -69,6 +69,20 @@ impl Pipeline {
         inputs: &Arc<RunInputs>,
         files: &PluginFiles<'_>,
     ) -> anyhow::Result<(RunRecord, KvWrites)> {
+        self.execute_within(planned, event, inputs, files, &RunBudget::UNLIMITED)
+    }
+
+    /// [`Pipeline::execute`] within a [`RunBudget`], checked before each
+    /// step: a step starts only with time left, and gets at most that time
+    /// as its limit; a cancelled run starts no further step.
+    pub fn execute_within(
+        &self,
+        planned: &PlannedRun<'_>,
+        event: &Event,
+        inputs: &Arc<RunInputs>,
+        files: &PluginFiles<'_>,
+        budget: &RunBudget<'_>,
+    ) -> anyhow::Result<(RunRecord, KvWrites)> {
         let started = Instant::now();
         let started_at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -76,6 +90,7 @@ impl Pipeline {
         let mut steps = Vec::with_capacity(planned.steps.len());
         let mut kv_writes = Vec::new();
         let mut stopped = false;
+        let mut cancelled = false;
         let artifacts = Arc::new(RunArtifacts::new(
             self.store.clone(),
             event.repository.clone(),
@@ -87,10 +102,31 @@ impl Pipeline {
                 steps.push(skipped(&step.id, &plugin_name));
                 continue;
             }
+            if (budget.cancelled)() {
+                stopped = true;
+                cancelled = true;
+                steps.push(StepRecord::not_run(
+                    &step.id,
+                    &plugin_name,
+                    Status::Skipped,
+                    "cancelled: a newer tick replaced this run (overlap: cancel)",
+                ));
+                continue;
+            }
+            let mut bounded = planned_step.clone();
+            if let Some(deadline) = budget.deadline {
+                let left = deadline.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    stopped = true;
+                    steps.push(errored(&step.id, &plugin_name, deadline_passed(deadline)));
+                    continue;
+                }
+                bounded.limits.timeout = bounded.limits.timeout.min(left);
+            }
             let record = match plugins::load(&self.host, &step.uses, files) {
                 Ok(plugin) => self.run_step(
                     planned,
-                    planned_step,
+                    &bounded,
                     &plugin,
                     event,
                     inputs,
@@ -112,7 +148,12 @@ impl Pipeline {
             event: event.clone(),
             started_at_ms,
             duration_us: micros(started.elapsed()),
-            status: RunRecord::rolled_up_status(&steps),
+            // A cancelled run did not do its work: an error, not a pass.
+            status: if cancelled {
+                RunRecord::rolled_up_status(&steps).worst(Status::Error)
+            } else {
+                RunRecord::rolled_up_status(&steps)
+            },
             steps,
         };
         Ok((run, kv_writes))
@@ -299,6 +340,41 @@ fn skipped(id: &str, plugin: &str) -> StepRecord {
         Status::Skipped,
         "skipped: an earlier step stopped the line",
     )
+}
+
+/// What a run as a whole may use: see [`Pipeline::execute_within`].
+pub struct RunBudget<'a> {
+    /// Wall time for all the steps together.
+    pub deadline: Option<Duration>,
+    /// Asked before each step; true starts no further step.
+    pub cancelled: &'a dyn Fn() -> bool,
+}
+
+impl RunBudget<'static> {
+    pub const UNLIMITED: RunBudget<'static> = RunBudget {
+        deadline: None,
+        cancelled: &|| false,
+    };
+}
+
+/// Why a run over its deadline stopped: `the run's deadline of 10m passed`.
+pub fn deadline_passed(deadline: Duration) -> String {
+    format!(
+        "the run's deadline of {} passed",
+        human_ms(deadline.as_millis())
+    )
+}
+
+/// `90s`, `10m`, `1h30m`, `500ms`.
+fn human_ms(ms: u128) -> String {
+    let secs = ms / 1000;
+    match (ms % 1000, secs) {
+        (rest, 0) => format!("{rest}ms"),
+        (0, s) if s % 3600 == 0 => format!("{}h", s / 3600),
+        (0, s) if s >= 3600 => format!("{}h{}m", s / 3600, s % 3600 / 60),
+        (0, s) if s % 60 == 0 => format!("{}m", s / 60),
+        (_, s) => format!("{s}s"),
+    }
 }
 
 fn micros(d: Duration) -> u64 {

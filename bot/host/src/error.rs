@@ -79,6 +79,9 @@ fn humanize(d: Duration) -> String {
     if d.as_millis() < 1000 {
         format!("{} ms", d.as_millis())
     } else {
-        format!("{} s", d.as_secs_f64())
+        // A limit cut down to what a run's deadline left is not round:
+        // milliseconds are precision enough (`1.09 s`, `30 s`).
+        let text = format!("{:.3}", d.as_secs_f64());
+        format!("{} s", text.trim_end_matches('0').trim_end_matches('.'))
     }
 }

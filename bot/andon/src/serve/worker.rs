@@ -29,7 +29,7 @@ use andon_core::event::{Event, EventKind};
 use andon_core::limits::Limits;
 use andon_core::plan::{self, PlannedRun};
 use andon_core::render;
-use andon_core::run::{RunRecord, Status, StepRecord};
+use andon_core::run::{RunRecord, Status};
 use andon_core::schedule::{self, Origin, ScheduleRecord, TickJob, TickResult};
 use andon_core::webhook::{self, Incoming, Parsed};
 use andon_core::workflow::{self, Workflow};
@@ -49,7 +49,7 @@ use tokio::task::JoinSet;
 
 use super::{Shared, now_ms};
 use crate::inputs::RunInputs;
-use crate::pipeline::{KvWrites, Pipeline};
+use crate::pipeline::{KvWrites, Pipeline, RunBudget, deadline_passed};
 use crate::plugins::{self, PluginFiles};
 
 /// After this many failed attempts a delivery is marked failed.
@@ -1519,15 +1519,15 @@ fn run_checkout(
 }
 
 /// Run a scheduled workflow within its `deadline`, unless `cancelled`
-/// says a newer tick replaced it before it started. Returns the run (id 0)
-/// and its kv writes, as [`Pipeline::execute`] does.
+/// says a newer tick replaced it. Returns the run (id 0) and its kv writes,
+/// as [`Pipeline::execute`] does.
 ///
-/// The steps run in one [`Pipeline::execute`] call, because a run's later
-/// steps read the artifacts its earlier ones stored. So the deadline is
-/// kept by giving each step at most the whole deadline as its time limit,
-/// and a run that took longer than its deadline in all is an error (and
-/// retried as one); a cancellation that comes once the run started is
-/// honoured by the next tick waiting for it, not by stopping it.
+/// The steps run in one [`Pipeline::execute_within`] call, because a
+/// run's later steps read the artifacts its earlier ones stored: each step
+/// gets at most the time left as its limit, and a cancellation stops the
+/// run before its next step. A run that still took longer than its
+/// deadline in all (loading a plugin is not bounded) is an error, and
+/// retried as one.
 pub fn execute_scheduled(
     pipeline: &Pipeline,
     planned: &PlannedRun<'_>,
@@ -1537,72 +1537,31 @@ pub fn execute_scheduled(
     deadline: Option<Duration>,
     cancelled: &dyn Fn() -> bool,
 ) -> anyhow::Result<(RunRecord, KvWrites)> {
-    if cancelled() {
-        let reason = "skipped: a newer tick replaced this run before it started (overlap: cancel)";
-        let steps = planned
-            .steps
-            .iter()
-            .map(|planned_step| {
-                StepRecord::not_run(
-                    &planned_step.step.id,
-                    planned_step.step.uses.display_name(),
-                    Status::Skipped,
-                    reason,
-                )
-            })
-            .collect();
-        let run = RunRecord {
-            id: 0,
-            workflow: planned.workflow.name.clone(),
-            event: event.clone(),
-            started_at_ms: now_ms(),
-            duration_us: 0,
-            status: Status::Error,
-            steps,
-        };
-        return Ok((run, Vec::new()));
-    }
-    let mut bounded = planned.clone();
-    if let Some(deadline) = deadline {
-        for step in &mut bounded.steps {
-            step.limits.timeout = step.limits.timeout.min(deadline);
-        }
-    }
-    let (mut run, kv_writes) = pipeline.execute(&bounded, event, inputs, files)?;
-    let limit_us = deadline.map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
-    if let Some(limit_us) = limit_us.filter(|limit| run.duration_us > *limit) {
+    let budget = RunBudget {
+        deadline,
+        cancelled,
+    };
+    let (mut run, kv_writes) = pipeline.execute_within(planned, event, inputs, files, &budget)?;
+    let over =
+        deadline.filter(|d| run.duration_us > u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+    if let Some(deadline) = over {
+        let limit_us = u64::try_from(deadline.as_micros()).unwrap_or(u64::MAX);
+        let reason = deadline_passed(deadline);
         // Note it on the step during which the deadline passed.
         let mut elapsed = 0u64;
-        let reason = deadline_reason(deadline);
         if let Some(step) = run.steps.iter_mut().find(|step| {
             elapsed = elapsed.saturating_add(step.duration_us);
             elapsed > limit_us
         }) {
             step.error = Some(match step.error.take() {
+                Some(error) if error.contains(&reason) => error,
                 Some(error) => format!("{error} ({reason})"),
-                None => reason.clone(),
+                None => reason,
             });
         }
         run.status = run.status.worst(Status::Error);
     }
     Ok((run, kv_writes))
-}
-
-fn deadline_reason(deadline: Option<Duration>) -> String {
-    let ms = deadline.map_or(0, |d| d.as_millis());
-    format!("the run's deadline of {} passed", human_ms(ms))
-}
-
-/// `90s`, `10m`, `1h30m`, `500ms`.
-fn human_ms(ms: u128) -> String {
-    let secs = ms / 1000;
-    match (ms % 1000, secs) {
-        (rest, 0) => format!("{rest}ms"),
-        (0, s) if s % 3600 == 0 => format!("{}h", s / 3600),
-        (0, s) if s >= 3600 => format!("{}h{}m", s / 3600, s % 3600 / 60),
-        (0, s) if s % 60 == 0 => format!("{}m", s / 60),
-        (_, s) => format!("{s}s"),
-    }
 }
 
 fn trust_key(repository: &str, number: u64) -> String {
