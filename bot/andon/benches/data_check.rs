@@ -24,6 +24,10 @@ use andon_datagen::native::{self, Checks};
 use andon_datagen::orders::{self, Spec};
 use serde_json::Value;
 
+#[path = "support/git.rs"]
+mod support_git;
+use support_git::git;
+
 /// Set in the child that runs the baseline: `PATH NOW_MICROS`.
 const NATIVE_ENV: &str = "ANDON_DATA_CHECK_NATIVE";
 
@@ -63,24 +67,6 @@ fn now_micros() -> i64 {
         .duration_since(UNIX_EPOCH)
         .expect("after 1970");
     i64::try_from(since.as_micros()).expect("in range")
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Bench",
-            "-c",
-            "user.email=bench@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
 }
 
 /// The orders CSV for `spec`, generated once per size and day.

@@ -334,7 +334,7 @@ impl Source {
         match self {
             Source::Store(store) => Ok(store.artifact_versions(name, usize::MAX)?),
             Source::Server { client, .. } => field(
-                &client.get(&format!("artifacts/{}", url_encode(name)))?,
+                &client.get(&format!("artifacts/{}", api::url_encode(name)))?,
                 "versions",
             ),
         }
@@ -641,17 +641,6 @@ fn utc(ms: u64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

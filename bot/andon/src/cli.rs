@@ -569,7 +569,7 @@ fn runs(data_dir_flag: Option<PathBuf>, args: &RunsArgs) -> anyhow::Result<ExitC
         Reader::Server(client) => {
             let mut path = format!("runs?limit={}", query.limit);
             if let Some(workflow) = &query.workflow {
-                path.push_str(&format!("&workflow={}", url_encode(workflow)));
+                path.push_str(&format!("&workflow={}", api::url_encode(workflow)));
             }
             from_json(&client.get(&path)?, "runs")?
         }
@@ -614,17 +614,6 @@ fn schedule(data_dir_flag: Option<PathBuf>, args: &ScheduleArgs) -> anyhow::Resu
         Format::Text => print!("{}", report::schedules_text(&schedules)),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn deliveries(data_dir_flag: Option<PathBuf>, args: &DeliveriesArgs) -> anyhow::Result<ExitCode> {

@@ -21,7 +21,7 @@ pub mod run;
 pub mod schedule;
 pub mod webhook;
 pub mod workflow;
-mod yaml;
+use andon_yaml as yaml;
 
 pub use action::{Action, Annotation, AnnotationLevel, Artifact, CheckRun, Conclusion};
 pub use change::{AddedLine, ChangedFile, FileStatus, Side};

@@ -521,24 +521,11 @@ impl Moments {
 
 #[cfg(test)]
 mod tests {
-    use andon_pdk::dataset::{Column, TextValues, Values};
+    use andon_pdk::dataset::{Column, Values};
+
+    use andon_pdk::testing::text_column;
 
     use super::*;
-
-    fn text_column(values: &[Option<&str>]) -> Column {
-        let mut offsets = vec![0u32];
-        let mut data = Vec::new();
-        let mut status = Vec::new();
-        for v in values {
-            data.extend_from_slice(v.unwrap_or("").as_bytes());
-            offsets.push(data.len() as u32);
-            status.push(if v.is_some() { VALUE } else { NULL });
-        }
-        Column {
-            values: Values::Text(TextValues { offsets, data }),
-            status,
-        }
-    }
 
     fn rows(f: &Failures) -> Vec<u64> {
         f.samples.iter().map(|s| s.row).collect()

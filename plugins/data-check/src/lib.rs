@@ -15,7 +15,7 @@ pub mod pattern;
 pub mod report;
 pub mod sets;
 pub mod suite;
-pub mod yaml;
+pub use andon_yaml as yaml;
 
 use std::collections::hash_map::Entry;
 
@@ -96,7 +96,10 @@ impl Guest for DataCheck {
         let (mut engine, reader) = open(&suite, &references, now, &dataset)?;
         engine.set_header(reader.header());
         while let Some(batch) = reader.next().map_err(|e| {
-            PluginError::Failed(format!("cannot read `{dataset}`: {}", dataset_error(&e)))
+            PluginError::Failed(format!(
+                "cannot read `{dataset}`: {}",
+                andon_pdk::dataset_error_message(&e)
+            ))
         })? {
             engine
                 .feed(&batch)
@@ -209,7 +212,7 @@ fn open<'s>(
             Err(e) => {
                 return Err(PluginError::Failed(format!(
                     "cannot read `{dataset}`: {}",
-                    dataset_error(&e)
+                    andon_pdk::dataset_error_message(&e)
                 )));
             }
         }
@@ -240,7 +243,12 @@ fn read_reference(path: &str, field: &str) -> Result<ValueSet, String> {
         batch_rows: 0,
         row_hashes: false,
     };
-    let fail = |e: DatasetError| format!("cannot read `{path}`: {}", dataset_error(&e));
+    let fail = |e: DatasetError| {
+        format!(
+            "cannot read `{path}`: {}",
+            andon_pdk::dataset_error_message(&e)
+        )
+    };
     let source = source(path)?;
     let reader = dataset::open(&source, &options).map_err(fail)?;
     let mut values = ValueSet::new();
@@ -263,16 +271,6 @@ fn source(dataset: &str) -> Result<Source, String> {
         }
         Some(name) => Ok(Source::Artifact(name.to_string())),
         None => Ok(Source::File((Side::Head, dataset.to_string()))),
-    }
-}
-
-fn dataset_error(e: &DatasetError) -> String {
-    match e {
-        DatasetError::NotFound(m) => format!("not found ({m})"),
-        DatasetError::InvalidSource(m) => format!("invalid source: {m}"),
-        DatasetError::MissingColumn(c) => format!("no column `{c}`"),
-        DatasetError::Malformed(m) => format!("malformed: {m}"),
-        DatasetError::Other(m) => m.clone(),
     }
 }
 

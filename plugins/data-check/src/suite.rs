@@ -360,6 +360,7 @@ fn check(index: usize, item: &Node) -> Result<Check, SuiteError> {
     let empty = Node {
         value: Value::Map(Vec::new()),
         line: item.line,
+        column: item.column,
     };
     let (name_node, params) = match &item.value {
         Value::Str(_) => (item, &empty),
@@ -740,7 +741,7 @@ impl Params<'_> {
             None => Ok(None),
             Some(node) => match &node.value {
                 Value::Str(s) => Ok(Some(s.clone())),
-                Value::Int(_) | Value::Float(_) | Value::Bool(_) => Ok(node.scalar_text()),
+                Value::Int(_) | Value::Float(_) | Value::Bool(_) => Ok(node.scalar()),
                 _ => Err(self.error(
                     key,
                     format!("`{key}` must be a string, not {}", node.kind()),
@@ -836,7 +837,7 @@ impl Params<'_> {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                item.scalar_text().ok_or_else(|| {
+                item.scalar().ok_or_else(|| {
                     self.error(
                         key,
                         format!(

@@ -160,7 +160,8 @@ impl HostTable {
             Side::Base => "base",
             Side::Head => "head",
         };
-        let describe = |e: DatasetError| format!("{label}: {}", describe(e));
+        let describe =
+            |e: DatasetError| format!("{label}: {}", andon_pdk::dataset_error_message(&e));
         let header = {
             let probe = dataset::open(&source, &options(Vec::new(), 1)).map_err(describe)?;
             probe.header()
@@ -200,20 +201,14 @@ impl Table for HostTable {
     }
 
     fn next_batch(&mut self) -> Result<Option<TextBatch>, String> {
-        match self.reader.next().map_err(describe)? {
+        match self
+            .reader
+            .next()
+            .map_err(|e| andon_pdk::dataset_error_message(&e))?
+        {
             Some(batch) => TextBatch::from_wit(batch).map(Some),
             None => Ok(None),
         }
-    }
-}
-
-fn describe(error: DatasetError) -> String {
-    match error {
-        DatasetError::NotFound(m) => format!("not found: {m}"),
-        DatasetError::InvalidSource(m) => format!("invalid source: {m}"),
-        DatasetError::MissingColumn(m) => format!("missing column: {m}"),
-        DatasetError::Malformed(m) => format!("malformed: {m}"),
-        DatasetError::Other(m) => m,
     }
 }
 

@@ -40,24 +40,11 @@ pub fn text_rows(batch: &Batch) -> Result<Vec<Row>, String> {
 
 #[cfg(test)]
 mod tests {
-    use andon_pdk::dataset::{Column, TextValues};
+    use andon_pdk::dataset::Column;
+
+    use andon_pdk::testing::text_column;
 
     use super::*;
-
-    fn text_column(values: &[Option<&str>]) -> Column {
-        let mut offsets = vec![0u32];
-        let mut data = Vec::new();
-        let mut status = Vec::new();
-        for v in values {
-            data.extend_from_slice(v.unwrap_or("").as_bytes());
-            offsets.push(data.len() as u32);
-            status.push(if v.is_some() { 0 } else { 1 });
-        }
-        Column {
-            values: Values::Text(TextValues { offsets, data }),
-            status,
-        }
-    }
 
     fn batch(columns: Vec<Column>, rows: u32) -> Batch {
         Batch {

@@ -17,7 +17,7 @@ pub mod output;
 pub mod plan;
 pub mod value;
 
-use andon_pdk::dataset::{self, ColumnRequest, ColumnType, DatasetError, ReadOptions};
+use andon_pdk::dataset::{self, ColumnRequest, ColumnType, ReadOptions};
 use andon_pdk::types::{
     Action, Artifact, EventKind, Invocation, LogLevel, Manifest, Permission, PluginError, Side,
 };
@@ -117,8 +117,8 @@ impl plan::Inputs for HostInputs {
         // The columns are requested up front, so a first open reads the
         // header and a second one the rows.
         let header = {
-            let probe =
-                dataset::open(&source, &options(format, Vec::new(), 1)).map_err(describe)?;
+            let probe = dataset::open(&source, &options(format, Vec::new(), 1))
+                .map_err(|e| andon_pdk::dataset_error_message(&e))?;
             probe.header()
         };
         let columns = header
@@ -128,7 +128,8 @@ impl plan::Inputs for HostInputs {
                 type_: ColumnType::Text,
             })
             .collect();
-        let reader = dataset::open(&source, &options(format, columns, 0)).map_err(describe)?;
+        let reader = dataset::open(&source, &options(format, columns, 0))
+            .map_err(|e| andon_pdk::dataset_error_message(&e))?;
         Ok(Box::new(HostTable { header, reader }))
     }
 }
@@ -159,20 +160,14 @@ impl Table for HostTable {
     }
 
     fn next_rows(&mut self) -> Result<Option<Vec<Row>>, String> {
-        match self.reader.next().map_err(describe)? {
+        match self
+            .reader
+            .next()
+            .map_err(|e| andon_pdk::dataset_error_message(&e))?
+        {
             Some(batch) => batch::text_rows(&batch).map(Some),
             None => Ok(None),
         }
-    }
-}
-
-fn describe(error: DatasetError) -> String {
-    match error {
-        DatasetError::NotFound(m) => format!("not found: {m}"),
-        DatasetError::InvalidSource(m) => format!("invalid source: {m}"),
-        DatasetError::MissingColumn(m) => format!("missing column: {m}"),
-        DatasetError::Malformed(m) => format!("malformed: {m}"),
-        DatasetError::Other(m) => m,
     }
 }
 

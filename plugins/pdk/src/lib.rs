@@ -67,6 +67,41 @@ pub use bindings::andon::plugin::host;
 /// Datasets the host parses into typed column batches (CSV, JSON Lines).
 pub use bindings::andon::plugin::dataset;
 
+/// Builders for native unit tests of plugin logic.
+pub mod testing {
+    use crate::dataset::{Column, TextValues, Values};
+
+    /// A text column as the host sends it; `None` is a null.
+    pub fn text_column(values: &[Option<&str>]) -> Column {
+        let mut offsets = vec![0u32];
+        let mut data = Vec::new();
+        let mut status = Vec::new();
+        for v in values {
+            data.extend_from_slice(v.unwrap_or("").as_bytes());
+            offsets.push(u32::try_from(data.len()).expect("a test column under 4 GiB"));
+            // 0: a value, 1: null (see `column.status` in wit/plugin.wit).
+            status.push(u8::from(v.is_none()));
+        }
+        Column {
+            values: Values::Text(TextValues { offsets, data }),
+            status,
+        }
+    }
+}
+
+/// A dataset error as a phrase for a message: `not found (data/x.csv)`,
+/// `no column `email``, `malformed: line 3: …`.
+pub fn dataset_error_message(error: &dataset::DatasetError) -> String {
+    use dataset::DatasetError;
+    match error {
+        DatasetError::NotFound(m) => format!("not found ({m})"),
+        DatasetError::InvalidSource(m) => format!("invalid source: {m}"),
+        DatasetError::MissingColumn(c) => format!("no column `{c}`"),
+        DatasetError::Malformed(m) => format!("malformed: {m}"),
+        DatasetError::Other(m) => m.clone(),
+    }
+}
+
 /// The trait a plugin implements: `describe` and `run`.
 pub use bindings::Guest;
 

@@ -1,5 +1,9 @@
 //! Calendar conversions: days since the epoch to dates and back, RFC 3339
 //! timestamps to microseconds. No clock is read here.
+//!
+//! Written apart from data-check's own date code on purpose: the baseline
+//! shares no code with the plugin it checks, so equal counts mean
+//! something.
 
 /// Proleptic Gregorian `(year, month, day)` of a day count since 1970-01-01
 /// (Howard Hinnant's `civil_from_days`).

@@ -289,6 +289,18 @@ async fn blob(
     Ok(Json(json!({ "sha256": sha256, "hex": hex::encode(bytes) })).into_response())
 }
 
+/// Percent-encodes a path segment or query value for [`Client::get`].
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The CLI's side: a running server found through `serve.json`.
 #[derive(Debug)]
 pub struct Client {

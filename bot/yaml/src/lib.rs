@@ -1,13 +1,15 @@
-//! A YAML document as a tree of nodes that remember their line, parsed with
-//! bounded aliases, depth and size, so workflow validation can point at the
-//! offending line and keep going after the first problem.
+//! A YAML document as a tree of nodes that remember their position, parsed
+//! with bounded aliases, depth and size: workflows and data-check suites
+//! come from pull requests, and a hostile one must not exhaust memory.
+//! Validation points at the offending line and keeps going after the first
+//! problem.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 /// A YAML value with its position.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Node {
+pub struct Node {
     pub value: Value,
     /// 1-based line, 0 when unknown.
     pub line: usize,
@@ -15,7 +17,7 @@ pub(crate) struct Node {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
+pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
@@ -38,8 +40,7 @@ impl Node {
         match self.value {
             Value::Null => "nothing",
             Value::Bool(_) => "a boolean",
-            Value::Int(_) => "a number",
-            Value::Float(_) => "a number",
+            Value::Int(_) | Value::Float(_) => "a number",
             Value::Str(_) => "a string",
             Value::Seq(_) => "a list",
             Value::Map(_) => "a mapping",
@@ -66,6 +67,15 @@ impl Node {
         }
     }
 
+    /// A scalar as text: strings as they are, numbers and booleans as
+    /// written in YAML 1.2. `None` for null and collections.
+    pub fn scalar(&self) -> Option<String> {
+        match &self.value {
+            Value::Null | Value::Seq(_) | Value::Map(_) => None,
+            _ => Some(self.scalar_text()),
+        }
+    }
+
     /// A scalar rendered as text (keys, and numbers where a string is fine).
     pub fn scalar_text(&self) -> String {
         match &self.value {
@@ -81,7 +91,7 @@ impl Node {
 
 /// A parse failure with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ParseError {
+pub struct ParseError {
     pub line: usize,
     pub column: usize,
     pub message: String,
@@ -89,7 +99,7 @@ pub(crate) struct ParseError {
 
 /// Parse one YAML document. Aliases, nesting depth, node count and size are
 /// bounded: a workflow is small, and a hostile one must not exhaust memory.
-pub(crate) fn parse(text: &str) -> Result<Node, ParseError> {
+pub fn parse(text: &str) -> Result<Node, ParseError> {
     let options = serde_saphyr::options! {
         // YAML 1.2 booleans only: `on:` is a key, not `true` (the "Norway
         // problem" of YAML 1.1).
@@ -104,6 +114,8 @@ pub(crate) fn parse(text: &str) -> Result<Node, ParseError> {
             max_documents: 1,
             max_total_scalar_bytes: 4 << 20,
         },
+        // The caller prints its own position; no source snippets.
+        with_snippet: false,
     };
     match serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options) {
         Ok(spanned) => Ok(from_spanned(spanned)),
@@ -190,7 +202,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
     fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
         Ok(bare(match i64::try_from(v) {
             Ok(i) => Value::Int(i),
-            Err(_) => Value::Str(v.to_string()),
+            Err(_) => Value::Float(v as f64),
         }))
     }
 
@@ -261,6 +273,17 @@ mod tests {
             ));
         }
         assert!(parse(&text).is_err());
+    }
+
+    #[test]
+    fn yaml_1_2_scalars() {
+        let node = parse("a: yes\nb: 007\nc: 1.5\n").expect("parses");
+        let Value::Map(entries) = node.value else {
+            panic!("expected a map")
+        };
+        assert_eq!(entries[0].1.value, Value::Str("yes".into()));
+        assert_eq!(entries[1].1.value, Value::Str("007".into()));
+        assert_eq!(entries[2].1.value, Value::Float(1.5));
     }
 
     #[test]
