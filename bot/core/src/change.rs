@@ -23,6 +23,8 @@ pub struct ChangedFile {
     pub status: FileStatus,
     pub added: u32,
     pub removed: u32,
+    /// A NUL in the first 8,000 bytes of either side, or either side over
+    /// 16 MiB (not diffed, like git's `core.bigFileThreshold`).
     pub binary: bool,
 }
 

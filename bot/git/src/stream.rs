@@ -75,7 +75,7 @@ impl Repo {
 
 /// The loose blob at `file` as a stream and its size; `None` when there is
 /// no such file (the object is packed, or in an alternate).
-fn open_loose(file: &Path) -> std::io::Result<Option<(Box<dyn Read + Send>, u64)>> {
+pub(crate) fn open_loose(file: &Path) -> std::io::Result<Option<(Box<dyn Read + Send>, u64)>> {
     let file = match File::open(file) {
         Ok(file) => file,
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),

@@ -708,6 +708,37 @@ fn diff_marks_files_binary_when_either_side_has_an_early_nul() {
 }
 
 #[test]
+fn files_over_16_mib_are_not_diffed_loose_or_packed() {
+    let fx = Fixture::new();
+    let big_line = "2026-11-23,order,42.50,shipped\n";
+    let big = big_line.repeat(17 * 1024 * 1024 / big_line.len() + 1);
+    fx.write("small.csv", "id\n");
+    let base = fx.commit("base");
+    fx.write("data/orders.csv", &big);
+    fx.write("small.csv", "id\n1\n");
+    let head = fx.commit("head");
+    let check = |how: &str| {
+        let change = fx.repo().diff(Some(&base), &head).expect("diff");
+        let f = file(&change, "data/orders.csv");
+        assert!(f.binary, "{how}: a big file is treated as binary");
+        assert_eq!((f.added, f.removed), (0, 0), "{how}");
+        assert!(change.added_lines("data/orders.csv").is_empty(), "{how}");
+        let small = file(&change, "small.csv");
+        assert_eq!((small.binary, small.added), (false, 1), "{how}");
+    };
+    check("loose");
+    fx.pack();
+    check("packed");
+    // The content itself is still there for whoever streams it.
+    let stream = fx
+        .repo()
+        .open_stream(&head, "data/orders.csv")
+        .expect("open")
+        .expect("a file");
+    assert_eq!(stream.size, big.len() as u64);
+}
+
+#[test]
 fn diff_of_identical_commits_is_empty_and_bad_revs_fail() {
     let fx = Fixture::new();
     fx.write("a.txt", "a\n");

@@ -11,7 +11,7 @@ use gix::ObjectId;
 use gix::objs::tree::EntryMode;
 
 use crate::GitError;
-use blobs::Blobs;
+use blobs::{Blobs, Content};
 
 /// One non-tree entry that differs between the two trees.
 struct Entry {
@@ -66,9 +66,14 @@ fn compare(
         removed: 0,
         binary: false,
     };
-    let (Some(old), Some(new)) = (old, new) else {
+    let (old, new) = match (old, new) {
+        (Content::Bytes(old), Content::Bytes(new)) => (old, new),
         // A submodule on either side: only the recorded commit changed.
-        return Ok((file, Vec::new()));
+        (Content::Submodule, _) | (_, Content::Submodule) => return Ok((file, Vec::new())),
+        (Content::TooLarge, _) | (_, Content::TooLarge) => {
+            file.binary = true;
+            return Ok((file, Vec::new()));
+        }
     };
     if lines::is_binary(&old) || lines::is_binary(&new) {
         file.binary = true;
