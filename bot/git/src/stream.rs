@@ -3,12 +3,14 @@
 //! A loose object (what `git add` and `git commit` write) is a zlib stream
 //! of `blob <size>\0` and the content: it is inflated as it is read, with a
 //! fixed-size buffer, so even a gigabyte file costs kilobytes. A packed
-//! object (after a clone, a fetch or `git gc`) is read whole through gix,
-//! which resolves its delta chain: that costs the file's size in memory,
-//! the known limit of this module.
+//! object (after a clone, a fetch or `git gc`) that is stored whole in its
+//! pack (git stores big files and the newest version of a file whole; see
+//! `core.bigFileThreshold`) is inflated from the pack file the same way.
+//! A packed delta is read whole through gix, which resolves its chain: that
+//! costs the file's size in memory, the known limit of this module.
 
 use std::fs::File;
-use std::io::{BufReader, ErrorKind, Read};
+use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use gix::zlib::Decompress;
@@ -53,6 +55,15 @@ impl Repo {
         let hex = id.to_string();
         let loose = self.inner.objects_dir().join(&hex[..2]).join(&hex[2..]);
         if let Some((reader, size)) = open_loose(&loose)
+            .map_err(|err| GitError::object(format_args!("reading {path} at {rev}"), err))?
+        {
+            return Ok(Some(BlobStream {
+                reader,
+                size,
+                id: hex,
+            }));
+        }
+        if let Some((reader, size)) = open_packed(self.inner.objects_dir(), &id)
             .map_err(|err| GitError::object(format_args!("reading {path} at {rev}"), err))?
         {
             return Ok(Some(BlobStream {
@@ -111,7 +122,57 @@ pub(crate) fn open_loose(file: &Path) -> std::io::Result<Option<(Box<dyn Read + 
     Ok(Some((Box::new(blob), size)))
 }
 
-/// A loose object's content, inflated as it is read.
+/// The blob `id` stored whole in one of the packs under `objects`, as a
+/// stream, and its size; `None` when no pack has it, or has it as a delta.
+fn open_packed(
+    objects: &Path,
+    id: &gix::oid,
+) -> std::io::Result<Option<(Box<dyn Read + Send>, u64)>> {
+    use gix::odb::pack;
+    let Ok(dir) = std::fs::read_dir(objects.join("pack")) else {
+        return Ok(None);
+    };
+    let invalid = |err: &dyn std::fmt::Display| {
+        std::io::Error::new(ErrorKind::InvalidData, format!("pack: {err}"))
+    };
+    for entry in dir.flatten() {
+        let index_path = entry.path();
+        if index_path.extension().is_none_or(|e| e != "idx") {
+            continue;
+        }
+        let Ok(index) = pack::index::File::at(&index_path, id.kind()) else {
+            continue;
+        };
+        let Some(at) = index.lookup(id) else {
+            continue;
+        };
+        let offset = index.pack_offset_at_index(at);
+        let pack_path = index_path.with_extension("pack");
+        // The map is only touched at the entry's header; the content is
+        // read through a plain file, so it never counts as resident memory.
+        let found = pack::data::File::at(&pack_path, id.kind())
+            .map_err(|e| invalid(&e))?
+            .entry(offset)
+            .map_err(|e| invalid(&e))?;
+        if found.header != pack::data::entry::Header::Blob {
+            return Ok(None);
+        }
+        let mut file = File::open(&pack_path)?;
+        file.seek(SeekFrom::Start(found.data_offset))?;
+        let blob = LooseBlob {
+            file: BufReader::with_capacity(FILE_BUFFER, file),
+            inflate: Decompress::new(),
+            remaining: found.decompressed_size,
+            pending: Vec::new(),
+            pending_at: 0,
+        };
+        return Ok(Some((Box::new(blob), found.decompressed_size)));
+    }
+    Ok(None)
+}
+
+/// A zlib-compressed object's content (a loose object after its header,
+/// or a whole entry of a pack), inflated as it is read.
 struct LooseBlob {
     file: BufReader<File>,
     inflate: Decompress,

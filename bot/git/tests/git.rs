@@ -415,7 +415,7 @@ fn open_stream_inflates_loose_blobs_as_it_reads() {
 }
 
 #[test]
-fn open_stream_reads_packed_blobs_whole() {
+fn open_stream_reads_packed_blobs_stored_whole_or_as_deltas() {
     let fx = Fixture::new();
     let data = dataset_bytes();
     fx.write("data/orders.csv", &data);
