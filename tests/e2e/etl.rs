@@ -489,8 +489,8 @@ fn step_status<'a>(json: &'a Value, id: &str) -> &'a str {
 }
 
 #[test]
-fn the_nightly_etl_example_runs_its_pipeline_on_a_schedule() {
-    let (repo, _, json) = run_nightly();
+fn the_nightly_etl_example_runs_its_pipeline_on_a_schedule_and_checks_its_output() {
+    let (repo, code, json) = run_nightly();
     assert_eq!(json["event"]["kind"], "schedule", "{json:#}");
     assert_eq!(step_status(&json, "orders"), "success", "{json:#}");
     assert_eq!(step_status(&json, "revenue"), "success", "{json:#}");
@@ -505,11 +505,8 @@ fn the_nightly_etl_example_runs_its_pipeline_on_a_schedule() {
     );
     assert_eq!(shown["workflow"], "nightly-etl");
     assert_eq!(shown["inputs"][0]["source"], "artifact:orders_clean.csv");
-}
 
-#[test]
-fn the_nightly_etl_example_checks_its_output() {
-    let (_, code, json) = run_nightly();
+    // Then its last step checks the cleaned orders it just stored.
     assert_eq!(code, 0, "{json:#}");
     assert_eq!(step_status(&json, "check-orders"), "success", "{json:#}");
     let check = json["actions"]

@@ -23,7 +23,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::inputs::RunInputs;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, RunBudget};
 use crate::plugins::PluginFiles;
 use crate::serve::api;
 use crate::{plugins, report};
@@ -334,31 +334,17 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         now_micros,
     });
     let files = PluginFiles::WorkTree(&root);
-    let run = if event.kind == EventKind::Schedule {
-        // As the scheduler runs it: within the schedule's deadline.
-        let deadline = planned
-            .workflow
-            .on
-            .schedule
-            .first()
-            .and_then(|s| s.policy.deadline_ms)
-            .map(std::time::Duration::from_millis);
-        let (mut run, kv_writes) = crate::serve::worker::execute_scheduled(
-            &pipeline,
-            planned,
-            &event,
-            &inputs,
-            &files,
-            deadline,
-            &|| false,
-        )?;
-        store
-            .record_run(&mut run, &kv_writes)
-            .context("cannot record the run")?;
-        run
-    } else {
-        pipeline.run(planned, &event, &inputs, &files)?
+    // A schedule runs within its deadline, as the scheduler runs it.
+    let deadline = (event.kind == EventKind::Schedule)
+        .then(|| planned.workflow.on.schedule.first())
+        .flatten()
+        .and_then(|s| s.policy.deadline_ms)
+        .map(std::time::Duration::from_millis);
+    let budget = RunBudget {
+        deadline,
+        ..RunBudget::UNLIMITED
     };
+    let run = pipeline.run(planned, &event, &inputs, &files, &budget)?;
     match args.format {
         Format::Json => {
             let mut value = report::run_json(&run, files_changed);

@@ -42,15 +42,17 @@ struct StepIdentity<'a> {
 }
 
 impl Pipeline {
-    /// Run one planned workflow and record it (see [`Pipeline::execute`]).
+    /// Run one planned workflow within `budget` and record it (see
+    /// [`Pipeline::execute`]).
     pub fn run(
         &self,
         planned: &PlannedRun<'_>,
         event: &Event,
         inputs: &Arc<RunInputs>,
         files: &PluginFiles<'_>,
+        budget: &RunBudget<'_>,
     ) -> anyhow::Result<RunRecord> {
-        let (mut run, kv_writes) = self.execute(planned, event, inputs, files)?;
+        let (mut run, kv_writes) = self.execute(planned, event, inputs, files, budget)?;
         self.store
             .record_run(&mut run, &kv_writes)
             .context("cannot record the run")?;
@@ -62,20 +64,13 @@ impl Pipeline {
     /// transaction. Steps run in order; a step that errors or asks to
     /// `fail` stops the line, and the steps after it are skipped. A failed
     /// check run is reported but does not stop it.
+    ///
+    /// The `budget` is checked before each step: a step starts only with
+    /// time left and gets at most that time as its limit, and a cancelled
+    /// run starts no further step (and is an error, not retried by the
+    /// scheduler). A run that still took longer than its deadline in all
+    /// (loading a plugin is not bounded) is an error too.
     pub fn execute(
-        &self,
-        planned: &PlannedRun<'_>,
-        event: &Event,
-        inputs: &Arc<RunInputs>,
-        files: &PluginFiles<'_>,
-    ) -> anyhow::Result<(RunRecord, KvWrites)> {
-        self.execute_within(planned, event, inputs, files, &RunBudget::UNLIMITED)
-    }
-
-    /// [`Pipeline::execute`] within a [`RunBudget`], checked before each
-    /// step: a step starts only with time left, and gets at most that time
-    /// as its limit; a cancelled run starts no further step.
-    pub fn execute_within(
         &self,
         planned: &PlannedRun<'_>,
         event: &Event,
@@ -142,18 +137,23 @@ impl Pipeline {
                     .any(|a| matches!(a, Action::Fail { .. }));
             steps.push(record);
         }
+        let duration_us = micros(started.elapsed());
+        let mut status = RunRecord::rolled_up_status(&steps);
+        if let Some(deadline) = budget.deadline.filter(|d| duration_us > micros(*d)) {
+            note_deadline(&mut steps, deadline);
+            status = status.worst(Status::Error);
+        }
+        if cancelled {
+            // A cancelled run did not do its work: an error, not a pass.
+            status = status.worst(Status::Error);
+        }
         let run = RunRecord {
             id: 0,
             workflow: planned.workflow.name.clone(),
             event: event.clone(),
             started_at_ms,
-            duration_us: micros(started.elapsed()),
-            // A cancelled run did not do its work: an error, not a pass.
-            status: if cancelled {
-                RunRecord::rolled_up_status(&steps).worst(Status::Error)
-            } else {
-                RunRecord::rolled_up_status(&steps)
-            },
+            duration_us,
+            status,
             steps,
         };
         Ok((run, kv_writes))
@@ -357,8 +357,26 @@ impl RunBudget<'static> {
     };
 }
 
+/// Notes on the step during which `deadline` passed that it did, unless
+/// its error says so already.
+fn note_deadline(steps: &mut [StepRecord], deadline: Duration) {
+    let limit_us = micros(deadline);
+    let reason = deadline_passed(deadline);
+    let mut elapsed = 0u64;
+    if let Some(step) = steps.iter_mut().find(|step| {
+        elapsed = elapsed.saturating_add(step.duration_us);
+        elapsed > limit_us
+    }) {
+        step.error = Some(match step.error.take() {
+            Some(error) if error.contains(&reason) => error,
+            Some(error) => format!("{error} ({reason})"),
+            None => reason,
+        });
+    }
+}
+
 /// Why a run over its deadline stopped: `the run's deadline of 10m passed`.
-pub fn deadline_passed(deadline: Duration) -> String {
+fn deadline_passed(deadline: Duration) -> String {
     format!(
         "the run's deadline of {} passed",
         human_ms(deadline.as_millis())

@@ -11,7 +11,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, ErrorKind, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use gix::zlib::Decompress;
 use gix::zlib::stream::inflate;
@@ -44,28 +44,22 @@ impl std::fmt::Debug for BlobStream {
 
 impl Repo {
     /// The regular file at `path` in `rev` as a stream, or `None` when
-    /// there is no such file. Loose objects are inflated as they are read;
-    /// packed ones are read whole first (see the module's docs).
+    /// there is no such file. Objects stored whole (loose, or whole in a
+    /// pack) are inflated as they are read; packed deltas are read whole
+    /// first (see the module's docs).
     pub fn open_stream(&self, rev: &str, path: &str) -> Result<Option<BlobStream>, GitError> {
         validate_path(path)?;
         let repo = self.local();
         let Some(id) = file_id(&repo, rev, path)? else {
             return Ok(None);
         };
+        let read_error = |err| GitError::object(format_args!("reading {path} at {rev}"), err);
+        let opened = match open_loose(&loose_path(&repo, &id)).map_err(read_error)? {
+            Some(opened) => Some(opened),
+            None => open_packed(objects_dir(&repo), &id).map_err(read_error)?,
+        };
         let hex = id.to_string();
-        let loose = self.inner.objects_dir().join(&hex[..2]).join(&hex[2..]);
-        if let Some((reader, size)) = open_loose(&loose)
-            .map_err(|err| GitError::object(format_args!("reading {path} at {rev}"), err))?
-        {
-            return Ok(Some(BlobStream {
-                reader,
-                size,
-                id: hex,
-            }));
-        }
-        if let Some((reader, size)) = open_packed(self.inner.objects_dir(), &id)
-            .map_err(|err| GitError::object(format_args!("reading {path} at {rev}"), err))?
-        {
+        if let Some((reader, size)) = opened {
             return Ok(Some(BlobStream {
                 reader,
                 size,
@@ -82,6 +76,17 @@ impl Repo {
             id: hex,
         }))
     }
+}
+
+/// The folder of the repository's objects.
+fn objects_dir(repo: &gix::Repository) -> &Path {
+    repo.objects.store_ref().path()
+}
+
+/// Where the object `id` is when it is loose.
+pub(crate) fn loose_path(repo: &gix::Repository, id: &gix::oid) -> PathBuf {
+    let hex = id.to_string();
+    objects_dir(repo).join(&hex[..2]).join(&hex[2..])
 }
 
 /// The loose blob at `file` as a stream and its size; `None` when there is

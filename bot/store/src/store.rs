@@ -1,7 +1,9 @@
 //! The sled-backed [`Store`]: opening the database, its trees, flushing.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::error::StoreError;
 use crate::group_commit::GroupCommit;
@@ -34,6 +36,20 @@ pub struct Store {
     pub(crate) commit: Arc<GroupCommit>,
 }
 
+/// How long a lock this process held may take to be released.
+const LINGERING_LOCK: Duration = Duration::from_secs(2);
+
+/// Whether this process opened the store in `dir` before, and notes that it
+/// does now.
+fn opened_here(dir: &Path) -> bool {
+    static OPENED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut opened = OPENED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    !opened.get_or_insert_with(HashSet::new).insert(dir)
+}
+
 impl Store {
     /// Open (or create) the store in `dir`, creating the folder, and bring
     /// its schema up to [`SCHEMA_VERSION`](crate::SCHEMA_VERSION).
@@ -43,29 +59,29 @@ impl Store {
             source,
         };
         std::fs::create_dir_all(dir).map_err(open_error)?;
-        // A store closed a moment ago may still hold its lock while sled's
-        // background threads wind down, so a held lock is retried briefly
-        // before it is reported.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        // sled 0.34 reports a held lock only through this message (with
+        // kind `Other`), so the message is all there is to match.
+        let locked = |error: &sled::Error| match error {
+            sled::Error::Io(io) => io.to_string().contains("could not acquire lock"),
+            _ => false,
+        };
+        // A store this process closed a moment ago keeps its lock until
+        // sled's background threads wind down: wait for them. Another
+        // process's lock is reported at once (the CLI then asks the server).
+        let ours = opened_here(dir);
+        let deadline = Instant::now() + LINGERING_LOCK;
         let db = loop {
             match sled::Config::new().path(dir).open() {
-                Err(sled::Error::Io(io))
-                    if io.to_string().contains("could not acquire lock")
-                        && std::time::Instant::now() < deadline =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
+                Err(error) if ours && locked(&error) && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
                 }
                 opened => break opened,
             }
         }
         .map_err(|error| match error {
-            // sled 0.34 reports a held lock only through this message
-            // (with kind `Other`), so the message is all there is to match.
-            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                StoreError::Locked {
-                    path: dir.to_path_buf(),
-                }
-            }
+            error if locked(&error) => StoreError::Locked {
+                path: dir.to_path_buf(),
+            },
             sled::Error::Io(io) => open_error(io),
             other => StoreError::from_sled(other),
         })?;

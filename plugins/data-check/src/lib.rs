@@ -20,13 +20,13 @@ pub use andon_yaml as yaml;
 use std::collections::hash_map::Entry;
 
 use andon_pdk::dataset::{
-    self, ColumnRequest, ColumnType, DatasetError, Format, ReadOptions, Reader, Source,
+    self, ColumnRequest, ColumnType, DatasetError, Format, ReadOptions, Reader,
 };
 use andon_pdk::types::{
     Action, EventKind, Invocation, KvEntry, LogLevel, Manifest, Permission, PluginError, ReadError,
     Side,
 };
-use andon_pdk::{Guest, host};
+use andon_pdk::{DatasetName, Guest, host};
 use serde::Deserialize;
 
 use crate::engine::{Engine, References};
@@ -98,7 +98,7 @@ impl Guest for DataCheck {
         while let Some(batch) = reader.next().map_err(|e| {
             PluginError::Failed(format!(
                 "cannot read `{dataset}`: {}",
-                andon_pdk::dataset_error_message(&e)
+                andon_pdk::dataset_error_message(e)
             ))
         })? {
             engine
@@ -199,7 +199,9 @@ fn open<'s>(
     let mut missing: Vec<String> = Vec::new();
     loop {
         let engine = Engine::new(suite, references, now, &missing);
-        let source = source(dataset).map_err(PluginError::InvalidConfig)?;
+        let source = DatasetName::parse(dataset)
+            .map_err(|e| PluginError::InvalidConfig(format!("dataset `{dataset}`: {e}")))?
+            .source(Side::Head);
         let options = options(suite, engine.requests(), engine.wants_row_hashes());
         match dataset::open(&source, &options) {
             Ok(reader) => return Ok((engine, reader)),
@@ -212,7 +214,7 @@ fn open<'s>(
             Err(e) => {
                 return Err(PluginError::Failed(format!(
                     "cannot read `{dataset}`: {}",
-                    andon_pdk::dataset_error_message(&e)
+                    andon_pdk::dataset_error_message(e)
                 )));
             }
         }
@@ -246,10 +248,12 @@ fn read_reference(path: &str, field: &str) -> Result<ValueSet, String> {
     let fail = |e: DatasetError| {
         format!(
             "cannot read `{path}`: {}",
-            andon_pdk::dataset_error_message(&e)
+            andon_pdk::dataset_error_message(e)
         )
     };
-    let source = source(path)?;
+    let source = DatasetName::parse(path)
+        .map_err(|e| format!("`relationship` dataset `{path}`: {e}"))?
+        .source(Side::Head);
     let reader = dataset::open(&source, &options).map_err(fail)?;
     let mut values = ValueSet::new();
     while let Some(batch) = reader.next().map_err(fail)? {
@@ -258,20 +262,6 @@ fn read_reference(path: &str, field: &str) -> Result<ValueSet, String> {
         }
     }
     Ok(values)
-}
-
-/// Where a dataset named in the suite or `with:` lives: `artifact:NAME` is
-/// the newest artifact of that name (written by an earlier step of this run
-/// or by an earlier run, e.g. an `etl` step), anything else a file of the
-/// repository at the head revision.
-fn source(dataset: &str) -> Result<Source, String> {
-    match dataset.strip_prefix("artifact:") {
-        Some("") => {
-            Err("`artifact:` needs a name, e.g. `dataset: artifact:orders_clean.csv`".into())
-        }
-        Some(name) => Ok(Source::Artifact(name.to_string())),
-        None => Ok(Source::File((Side::Head, dataset.to_string()))),
-    }
 }
 
 andon_pdk::export!(DataCheck);

@@ -83,7 +83,7 @@ impl Matcher {
     #[inline]
     pub fn is_match(&self, cache: &mut MatchCache, value: &[u8]) -> bool {
         let decided = match &self.fast {
-            Fast::Dense { dfa, start } => dense_match(dfa, *start, value),
+            Fast::Dense { dfa, start } => dense_walk(dfa, *start, value),
             Fast::Lazy(dfa) => cache
                 .lazy
                 .as_mut()
@@ -95,9 +95,7 @@ impl Matcher {
             None => self.vm.is_match(&mut cache.vm, value),
         }
     }
-}
 
-impl Matcher {
     /// [`Matcher::is_match`] for four values at once. A DFA walk is bound by
     /// the latency of one table load per byte; four independent walks in
     /// lockstep keep the core busy with the other three while one waits.
@@ -166,13 +164,8 @@ fn dense_match4(
     out
 }
 
-/// Walks the dense DFA; `None` when it hits a quit state.
-#[inline]
-fn dense_match(dfa: &dense::DFA<Vec<u32>>, start: StateID, value: &[u8]) -> Option<bool> {
-    dense_walk(dfa, start, value)
-}
-
-/// Walks the dense DFA from `state` over `value` to its end.
+/// Walks the dense DFA from `state` over `value` to its end; `None` when
+/// it hits a quit state.
 #[inline]
 fn dense_walk(dfa: &dense::DFA<Vec<u32>>, mut state: StateID, value: &[u8]) -> Option<bool> {
     for &byte in value {

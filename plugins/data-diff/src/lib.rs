@@ -161,7 +161,7 @@ impl HostTable {
             Side::Head => "head",
         };
         let describe =
-            |e: DatasetError| format!("{label}: {}", andon_pdk::dataset_error_message(&e));
+            |e: DatasetError| format!("{label}: {}", andon_pdk::dataset_error_message(e));
         let header = {
             let probe = dataset::open(&source, &options(Vec::new(), 1)).map_err(describe)?;
             probe.header()
@@ -204,7 +204,7 @@ impl Table for HostTable {
         match self
             .reader
             .next()
-            .map_err(|e| andon_pdk::dataset_error_message(&e))?
+            .map_err(andon_pdk::dataset_error_message)?
         {
             Some(batch) => TextBatch::from_wit(batch).map(Some),
             None => Ok(None),

@@ -61,14 +61,9 @@ impl Format {
     }
 }
 
-/// Where an input is read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// A file of the repository at the event's head revision.
-    File(String),
-    /// An artifact by name.
-    Artifact(String),
-}
+/// Where an input is read from: a file of the repository at the event's
+/// head revision, or an artifact by name.
+pub use andon_pdk::DatasetName as Source;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
@@ -331,14 +326,7 @@ fn inputs(value: Option<&Json>) -> Result<Vec<Input>, String> {
                     ));
                 }
             };
-            let source = match text.strip_prefix("artifact:") {
-                Some(artifact) if !artifact.trim().is_empty() => {
-                    Source::Artifact(artifact.trim().to_string())
-                }
-                Some(_) => return Err(format!("{at}: `artifact:` needs a name")),
-                None if text.trim().is_empty() => return Err(format!("{at}: the path is empty")),
-                None => Source::File(text.trim().trim_start_matches("./").to_string()),
-            };
+            let source = Source::parse(&text).map_err(|e| format!("{at}: {e}"))?;
             let format = format.or_else(|| match &source {
                 Source::File(_) => None,
                 // Artifact names often carry no extension: CSV unless the

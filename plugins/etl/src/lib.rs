@@ -23,7 +23,7 @@ use andon_pdk::types::{
 };
 use andon_pdk::{Guest, host};
 
-use crate::config::{Format, Input, Source};
+use crate::config::{Format, Input};
 use crate::plan::{EtlError, Row, Table};
 
 struct Etl;
@@ -106,10 +106,7 @@ struct HostInputs;
 
 impl plan::Inputs for HostInputs {
     fn open(&mut self, input: &Input) -> Result<Box<dyn Table>, String> {
-        let source = match &input.source {
-            Source::File(path) => dataset::Source::File((Side::Head, path.clone())),
-            Source::Artifact(name) => dataset::Source::Artifact(name.clone()),
-        };
+        let source = input.source.source(Side::Head);
         let format = input.format.map(|f| match f {
             Format::Csv => dataset::Format::Csv,
             Format::JsonLines => dataset::Format::JsonLines,
@@ -118,7 +115,7 @@ impl plan::Inputs for HostInputs {
         // header and a second one the rows.
         let header = {
             let probe = dataset::open(&source, &options(format, Vec::new(), 1))
-                .map_err(|e| andon_pdk::dataset_error_message(&e))?;
+                .map_err(andon_pdk::dataset_error_message)?;
             probe.header()
         };
         let columns = header
@@ -129,7 +126,7 @@ impl plan::Inputs for HostInputs {
             })
             .collect();
         let reader = dataset::open(&source, &options(format, columns, 0))
-            .map_err(|e| andon_pdk::dataset_error_message(&e))?;
+            .map_err(andon_pdk::dataset_error_message)?;
         Ok(Box::new(HostTable { header, reader }))
     }
 }
@@ -163,7 +160,7 @@ impl Table for HostTable {
         match self
             .reader
             .next()
-            .map_err(|e| andon_pdk::dataset_error_message(&e))?
+            .map_err(andon_pdk::dataset_error_message)?
         {
             Some(batch) => batch::text_rows(&batch).map(Some),
             None => Ok(None),

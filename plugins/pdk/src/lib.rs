@@ -91,14 +91,45 @@ pub mod testing {
 
 /// A dataset error as a phrase for a message: `not found (data/x.csv)`,
 /// `no column `email``, `malformed: line 3: …`.
-pub fn dataset_error_message(error: &dataset::DatasetError) -> String {
+pub fn dataset_error_message(error: dataset::DatasetError) -> String {
     use dataset::DatasetError;
     match error {
         DatasetError::NotFound(m) => format!("not found ({m})"),
         DatasetError::InvalidSource(m) => format!("invalid source: {m}"),
         DatasetError::MissingColumn(c) => format!("no column `{c}`"),
         DatasetError::Malformed(m) => format!("malformed: {m}"),
-        DatasetError::Other(m) => m.clone(),
+        DatasetError::Other(m) => m,
+    }
+}
+
+/// A dataset as workflows and suites name it: `artifact:NAME` is the
+/// newest artifact of that name (stored by an earlier step of the run, or
+/// else by the newest earlier run that succeeded), anything else a file of
+/// the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatasetName {
+    File(String),
+    Artifact(String),
+}
+
+impl DatasetName {
+    /// Reads `text`, trimmed, without a leading `./` on a path.
+    pub fn parse(text: &str) -> Result<DatasetName, String> {
+        let text = text.trim();
+        match text.strip_prefix("artifact:").map(str::trim) {
+            Some("") => Err("`artifact:` needs a name, e.g. `artifact:orders_clean.csv`".into()),
+            Some(name) => Ok(DatasetName::Artifact(name.to_string())),
+            None if text.is_empty() => Err("the path is empty".into()),
+            None => Ok(DatasetName::File(text.trim_start_matches("./").to_string())),
+        }
+    }
+
+    /// Where the host reads it, a file at `side`.
+    pub fn source(&self, side: types::Side) -> dataset::Source {
+        match self {
+            DatasetName::File(path) => dataset::Source::File((side, path.clone())),
+            DatasetName::Artifact(name) => dataset::Source::Artifact(name.clone()),
+        }
     }
 }
 
@@ -108,3 +139,23 @@ pub use bindings::Guest;
 /// Makes a type that implements [`Guest`] the component's export:
 /// `andon_pdk::export!(MyPlugin);`.
 pub use bindings::export;
+
+#[cfg(test)]
+mod tests {
+    use super::DatasetName;
+
+    #[test]
+    fn dataset_names_are_artifacts_or_paths() {
+        let parse = |text: &str| DatasetName::parse(text);
+        assert_eq!(
+            parse(" artifact: orders_clean.csv "),
+            Ok(DatasetName::Artifact("orders_clean.csv".into()))
+        );
+        assert_eq!(
+            parse("./data/orders.csv"),
+            Ok(DatasetName::File("data/orders.csv".into()))
+        );
+        assert!(parse("artifact:").is_err_and(|e| e.contains("needs a name")));
+        assert!(parse("  ").is_err_and(|e| e.contains("empty")));
+    }
+}

@@ -49,7 +49,7 @@ use tokio::task::JoinSet;
 
 use super::{Shared, now_ms};
 use crate::inputs::RunInputs;
-use crate::pipeline::{KvWrites, Pipeline, RunBudget, deadline_passed};
+use crate::pipeline::{KvWrites, Pipeline, RunBudget};
 use crate::plugins::{self, PluginFiles};
 
 /// After this many failed attempts a delivery is marked failed.
@@ -1045,7 +1045,8 @@ impl Job<'_> {
             rev: default_rev,
         };
         for (i, planned) in runs.iter().enumerate() {
-            let (run, kv_writes) = pipeline.execute(planned, event, &inputs, &files)?;
+            let (run, kv_writes) =
+                pipeline.execute(planned, event, &inputs, &files, &RunBudget::UNLIMITED)?;
             let index = offset + i;
             for effect in render::effects_for_run(
                 &self.prefix,
@@ -1470,10 +1471,13 @@ fn run_checkout(
             .flatten()
             .is_some_and(|r| r.cancelled(job.tick_ms, job.attempt))
     };
-    let (mut run, kv_writes) = execute_scheduled(
-        &pipeline, &planned, &event, &inputs, &files, deadline, &cancelled,
-    )
-    .map_err(|e| NoRun::transient(&e))?;
+    let budget = RunBudget {
+        deadline,
+        cancelled: &cancelled,
+    };
+    let (mut run, kv_writes) = pipeline
+        .execute(&planned, &event, &inputs, &files, &budget)
+        .map_err(|e| NoRun::transient(&e))?;
     let effects = render::effects_for_scheduled_run(&scheduled, &run);
     let status = run.status;
     let now = now_ms();
@@ -1516,52 +1520,6 @@ fn run_checkout(
         ),
     }
     Ok(())
-}
-
-/// Run a scheduled workflow within its `deadline`, unless `cancelled`
-/// says a newer tick replaced it. Returns the run (id 0) and its kv writes,
-/// as [`Pipeline::execute`] does.
-///
-/// The steps run in one [`Pipeline::execute_within`] call, because a
-/// run's later steps read the artifacts its earlier ones stored: each step
-/// gets at most the time left as its limit, and a cancellation stops the
-/// run before its next step. A run that still took longer than its
-/// deadline in all (loading a plugin is not bounded) is an error, and
-/// retried as one.
-pub fn execute_scheduled(
-    pipeline: &Pipeline,
-    planned: &PlannedRun<'_>,
-    event: &Event,
-    inputs: &Arc<RunInputs>,
-    files: &PluginFiles<'_>,
-    deadline: Option<Duration>,
-    cancelled: &dyn Fn() -> bool,
-) -> anyhow::Result<(RunRecord, KvWrites)> {
-    let budget = RunBudget {
-        deadline,
-        cancelled,
-    };
-    let (mut run, kv_writes) = pipeline.execute_within(planned, event, inputs, files, &budget)?;
-    let over =
-        deadline.filter(|d| run.duration_us > u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
-    if let Some(deadline) = over {
-        let limit_us = u64::try_from(deadline.as_micros()).unwrap_or(u64::MAX);
-        let reason = deadline_passed(deadline);
-        // Note it on the step during which the deadline passed.
-        let mut elapsed = 0u64;
-        if let Some(step) = run.steps.iter_mut().find(|step| {
-            elapsed = elapsed.saturating_add(step.duration_us);
-            elapsed > limit_us
-        }) {
-            step.error = Some(match step.error.take() {
-                Some(error) if error.contains(&reason) => error,
-                Some(error) => format!("{error} ({reason})"),
-                None => reason,
-            });
-        }
-        run.status = run.status.worst(Status::Error);
-    }
-    Ok((run, kv_writes))
 }
 
 fn trust_key(repository: &str, number: u64) -> String {

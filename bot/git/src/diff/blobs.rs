@@ -124,12 +124,7 @@ impl Blobs {
         // Deflate shrinks data 1032 times at the most, so a small loose file
         // cannot hold a big blob: read it the usual way. A larger one says
         // its size in its header, before its content is inflated.
-        let hex = side.id.to_string();
-        let loose = repo
-            .common_dir()
-            .join("objects")
-            .join(&hex[..2])
-            .join(&hex[2..]);
+        let loose = crate::stream::loose_path(repo, &side.id);
         let compressed = std::fs::metadata(&loose).map(|m| m.len());
         if compressed
             .as_ref()
