@@ -16,6 +16,7 @@ pub mod limits;
 pub mod manifest;
 pub mod plan;
 pub mod policy;
+pub mod registry;
 pub mod render;
 pub mod run;
 pub mod schedule;
