@@ -8,6 +8,7 @@ mod error;
 mod mirror;
 mod path;
 mod stream;
+mod tags;
 
 use std::path::Path;
 
@@ -15,6 +16,7 @@ pub use error::GitError;
 pub use mirror::{Auth, Mirrors};
 pub use path::validate_path;
 pub use stream::BlobStream;
+pub use tags::{TagInfo, Tagger};
 
 /// Upper bound for the decoded-object cache of one call. It grows on demand,
 /// so small calls do not pay for it.

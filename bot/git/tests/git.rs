@@ -1025,3 +1025,47 @@ fn repo_can_be_shared_across_threads() {
     assert_eq!(repo.resolve("HEAD~1").expect("resolve"), first);
     assert_eq!(repo.resolve("HEAD").expect("resolve"), second);
 }
+
+#[test]
+fn tags_report_tagger_message_and_peeled_commit() {
+    let fx = Fixture::new();
+    fx.write("models/m.pkl", "w1\n");
+    let first = fx.commit("one");
+    fx.git(&[
+        "tag",
+        "-a",
+        "churn@v0.0.1",
+        "-m",
+        "Registering artifact churn version v0.0.1",
+    ]);
+    fx.git(&[
+        "tag",
+        "-a",
+        "churn#prod#1",
+        "-m",
+        "Assigning stage prod",
+        &first,
+    ]);
+    fx.git(&["tag", "light"]);
+    // A tag of a tag still peels to the commit.
+    fx.git(&["tag", "-a", "outer", "-m", "nested", "churn@v0.0.1"]);
+    // A tag of a blob is no registry event.
+    let blob = fx.git(&["rev-parse", "HEAD:models/m.pkl"]);
+    fx.git(&["tag", "a-blob", &blob]);
+
+    let tags = fx.repo().tags().expect("tags");
+    let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["churn#prod#1", "churn@v0.0.1", "light", "outer"]);
+    let registered = &tags[1];
+    assert_eq!(registered.commit, first);
+    assert_eq!(
+        registered.message.trim(),
+        "Registering artifact churn version v0.0.1"
+    );
+    let tagger = registered.tagger.as_ref().expect("annotated");
+    assert!(tagger.time > 1_600_000_000, "{tagger:?}");
+    assert!(!tagger.email.is_empty());
+    assert_eq!(tags[2].tagger, None);
+    assert_eq!(tags[2].commit, first);
+    assert_eq!(tags[3].commit, first);
+}

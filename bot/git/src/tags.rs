@@ -1,0 +1,75 @@
+//! Tags with what their tag objects say: the model registry's events are
+//! annotated tags (GTO's format), read here and interpreted in
+//! `andon_core::registry`.
+
+use gix::bstr::ByteSlice;
+
+use crate::{GitError, Repo};
+
+/// One tag of the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagInfo {
+    /// The tag's short name, `churn@v0.0.1`.
+    pub name: String,
+    /// The commit it points at, after peeling.
+    pub commit: String,
+    /// Who tagged and when; `None` for a lightweight tag.
+    pub tagger: Option<Tagger>,
+    /// The tag object's message, empty for a lightweight tag.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tagger {
+    pub name: String,
+    pub email: String,
+    /// Seconds since the epoch.
+    pub time: i64,
+}
+
+impl Repo {
+    /// Every tag that points (through tag objects) at a commit, in name
+    /// order. A tag of a tree or blob is left out.
+    pub fn tags(&self) -> Result<Vec<TagInfo>, GitError> {
+        let repo = self.local();
+        let error = |what: &str, err: &dyn std::fmt::Display| {
+            GitError::object(format_args!("{what}"), err.to_string())
+        };
+        let platform = repo.references().map_err(|e| error("listing tags", &e))?;
+        let mut tags = Vec::new();
+        for reference in platform.tags().map_err(|e| error("listing tags", &e))? {
+            let mut reference = reference.map_err(|e| error("listing tags", &e))?;
+            let name = reference.name().shorten().to_str_lossy().into_owned();
+            let what = format!("reading tag {name}");
+            let Some(id) = reference.target().try_id().map(ToOwned::to_owned) else {
+                continue;
+            };
+            let object = repo.find_object(id).map_err(|e| error(&what, &e))?;
+            let (tagger, message) = if object.kind == gix::object::Kind::Tag {
+                let tag = object.try_to_tag_ref().map_err(|e| error(&what, &e))?;
+                let tagger = tag
+                    .tagger()
+                    .map_err(|e| error(&what, &e))?
+                    .map(|signature| Tagger {
+                        name: signature.name.trim().to_str_lossy().into_owned(),
+                        email: signature.email.trim().to_str_lossy().into_owned(),
+                        time: signature.seconds(),
+                    });
+                (tagger, tag.message.to_str_lossy().into_owned())
+            } else {
+                (None, String::new())
+            };
+            let Ok(commit) = reference.peel_to_commit() else {
+                continue;
+            };
+            tags.push(TagInfo {
+                name,
+                commit: commit.id.to_string(),
+                tagger,
+                message,
+            });
+        }
+        tags.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(tags)
+    }
+}
