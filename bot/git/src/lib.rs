@@ -215,7 +215,7 @@ fn repo_name(repo: &gix::ThreadSafeRepository) -> String {
 }
 
 /// The commit `rev` names, after peeling tags.
-fn find_commit<'repo>(
+pub(crate) fn find_commit<'repo>(
     repo: &'repo gix::Repository,
     rev: &str,
 ) -> Result<gix::Commit<'repo>, GitError> {

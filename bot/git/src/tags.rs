@@ -72,4 +72,35 @@ impl Repo {
         tags.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(tags)
     }
+
+    /// Creates the annotated tag `name` on `commit`, by `tagger`, refusing
+    /// to replace a tag of that name (a registry event is never rewritten).
+    pub fn create_tag(
+        &self,
+        name: &str,
+        commit: &str,
+        tagger: &Tagger,
+        message: &str,
+    ) -> Result<(), GitError> {
+        let repo = self.local();
+        let what = format!("creating tag {name}");
+        let error = |err: &dyn std::fmt::Display| GitError::object(&what, err.to_string());
+        let target = crate::find_commit(&repo, commit)?.id;
+        let time = format!("{} +0000", tagger.time);
+        let signature = gix::actor::SignatureRef {
+            name: tagger.name.as_str().into(),
+            email: tagger.email.as_str().into(),
+            time: &time,
+        };
+        repo.tag(
+            name,
+            target,
+            gix::object::Kind::Commit,
+            Some(signature),
+            message,
+            gix::refs::transaction::PreviousValue::MustNotExist,
+        )
+        .map_err(|e| error(&e))?;
+        Ok(())
+    }
 }

@@ -1069,3 +1069,41 @@ fn tags_report_tagger_message_and_peeled_commit() {
     assert_eq!(tags[2].commit, first);
     assert_eq!(tags[3].commit, first);
 }
+
+#[test]
+fn created_tags_are_annotated_tags_git_reads_and_never_replaced() {
+    let fx = Fixture::new();
+    fx.write("models/m.pkl", "w1\n");
+    let first = fx.commit("one");
+    let repo = fx.repo();
+    let tagger = andon_git::Tagger {
+        name: "andon".into(),
+        email: "andon@example.com".into(),
+        time: 1_795_392_000,
+    };
+    repo.create_tag(
+        "churn@v0.0.1",
+        "HEAD",
+        &tagger,
+        "Registering artifact churn version v0.0.1\n",
+    )
+    .expect("created");
+    let raw = fx.git(&["cat-file", "-p", "churn@v0.0.1"]);
+    assert!(raw.contains(&format!("object {first}")), "{raw}");
+    assert!(raw.contains("type commit"), "{raw}");
+    assert!(
+        raw.contains("tagger andon <andon@example.com> 1795392000 +0000"),
+        "{raw}"
+    );
+    assert!(
+        raw.ends_with("Registering artifact churn version v0.0.1"),
+        "{raw}"
+    );
+    let read = repo.tags().expect("tags");
+    assert_eq!(read[0].tagger.as_ref(), Some(&tagger));
+    assert_eq!(read[0].commit, first);
+
+    let again = repo.create_tag("churn@v0.0.1", "HEAD", &tagger, "again");
+    assert!(again.is_err(), "an existing tag is not replaced");
+    assert!(repo.create_tag("x@v0.0.1", "nope", &tagger, "m").is_err());
+}
