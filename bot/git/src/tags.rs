@@ -73,6 +73,27 @@ impl Repo {
         Ok(tags)
     }
 
+    /// Every tag's name and the object its ref points at (a tag object for
+    /// an annotated tag), in name order, without reading any object: what
+    /// an index needs to tell which tags are new or moved.
+    pub fn tag_refs(&self) -> Result<Vec<(String, String)>, GitError> {
+        let repo = self.local();
+        let error = |err: &dyn std::fmt::Display| GitError::object("listing tags", err.to_string());
+        let platform = repo.references().map_err(|e| error(&e))?;
+        let mut refs = Vec::new();
+        for reference in platform.tags().map_err(|e| error(&e))? {
+            let reference = reference.map_err(|e| error(&e))?;
+            if let Some(id) = reference.target().try_id() {
+                refs.push((
+                    reference.name().shorten().to_str_lossy().into_owned(),
+                    id.to_string(),
+                ));
+            }
+        }
+        refs.sort();
+        Ok(refs)
+    }
+
     /// Creates the annotated tag `name` on `commit`, by `tagger`, refusing
     /// to replace a tag of that name (a registry event is never rewritten).
     pub fn create_tag(

@@ -1068,6 +1068,16 @@ fn tags_report_tagger_message_and_peeled_commit() {
     assert_eq!(tags[2].tagger, None);
     assert_eq!(tags[2].commit, first);
     assert_eq!(tags[3].commit, first);
+
+    // The refs alone: the tag object's id for an annotated tag.
+    let refs = fx.repo().tag_refs().expect("refs");
+    let names: Vec<&str> = refs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["a-blob", "churn#prod#1", "churn@v0.0.1", "light", "outer"]
+    );
+    assert_eq!(refs[2].1, fx.git(&["rev-parse", "refs/tags/churn@v0.0.1"]));
+    assert_eq!(refs[3].1, first);
 }
 
 #[test]
