@@ -26,6 +26,16 @@ const PLUGINS: &[(&str, &str, &str)] = &[
     ),
     ("andon-data-diff", "andon_data_diff.wasm", "data-diff.wasm"),
     ("andon-etl", "andon_etl.wasm", "etl.wasm"),
+    (
+        "andon-metrics-diff",
+        "andon_metrics_diff.wasm",
+        "metrics-diff.wasm",
+    ),
+    (
+        "andon-model-register",
+        "andon_model_register.wasm",
+        "model-register.wasm",
+    ),
     ("andon-testbed", "andon_testbed.wasm", "testbed.wasm"),
 ];
 

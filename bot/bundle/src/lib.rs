@@ -35,6 +35,14 @@ pub const STOCK: &[Plugin] = &[
         name: "etl",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/etl.wasm")),
     },
+    Plugin {
+        name: "metrics-diff",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/metrics-diff.wasm")),
+    },
+    Plugin {
+        name: "model-register",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/model-register.wasm")),
+    },
 ];
 
 /// The stock plugin called `name`, if there is one.
@@ -60,7 +68,15 @@ mod tests {
         let names: Vec<&str> = STOCK.iter().map(|p| p.name).collect();
         assert_eq!(
             names,
-            ["size", "secret-scan", "data-check", "data-diff", "etl"]
+            [
+                "size",
+                "secret-scan",
+                "data-check",
+                "data-diff",
+                "etl",
+                "metrics-diff",
+                "model-register"
+            ]
         );
         for plugin in STOCK {
             assert!(
