@@ -5,6 +5,8 @@ mod cases;
 mod cli;
 mod data;
 mod etl;
+mod metrics;
+mod model;
 mod schedule;
 mod serve;
 mod server;
