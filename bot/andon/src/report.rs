@@ -169,6 +169,22 @@ fn render_action(out: &mut String, action: &Action) {
         Action::Fail { reason } => {
             let _ = writeln!(out, "       fail: {reason}");
         }
+        Action::RegisterVersion(r) => {
+            let version = r.version.clone().unwrap_or_else(|| {
+                format!(
+                    "next {}",
+                    serde_json::json!(r.bump).as_str().unwrap_or("patch")
+                )
+            });
+            let _ = writeln!(out, "       register-version {} {version}", r.name);
+        }
+        Action::AssignStage {
+            name,
+            version,
+            stage,
+        } => {
+            let _ = writeln!(out, "       assign-stage {name} {version} {stage}");
+        }
     }
 }
 
@@ -307,6 +323,9 @@ pub fn effects_text(effects: &[PlannedEffect]) -> String {
                 if *present { "add" } else { "remove" }
             ),
             Effect::Reaction { content, .. } => format!("react {content}"),
+            Effect::Tag { name, commit, .. } => {
+                format!("create tag `{name}` on {}", &commit[..12.min(commit.len())])
+            }
             Effect::CommitStatus {
                 context,
                 state,

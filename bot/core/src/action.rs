@@ -55,6 +55,26 @@ pub struct Artifact {
     pub size: u64,
 }
 
+pub use crate::registry::Bump;
+
+/// A new model version a step asks for: a GTO tag `NAME@vX.Y.Z` on the
+/// run's head commit. The host picks the version when `version` is `None`,
+/// from the registry as it is when the tag is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterVersion {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub bump: Bump,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<String>,
+    /// A JSON object, as the plugin gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<String>,
+}
+
 /// An effect a plugin asks for. The closed set of things andon can do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -77,6 +97,12 @@ pub enum Action {
     },
     Fail {
         reason: String,
+    },
+    RegisterVersion(RegisterVersion),
+    AssignStage {
+        name: String,
+        version: String,
+        stage: String,
     },
 }
 
@@ -130,6 +156,8 @@ impl Action {
             Action::Artifact(_) => "artifact",
             Action::KvSet { .. } => "kv-set",
             Action::Fail { .. } => "fail",
+            Action::RegisterVersion(_) => "register-version",
+            Action::AssignStage { .. } => "assign-stage",
         }
     }
 
@@ -162,6 +190,18 @@ impl Action {
             Action::Artifact(artifact) => artifact.data.len() + artifact.name.len(),
             Action::KvSet { key, value } => key.len() + value.0.len(),
             Action::Fail { reason } => reason.len(),
+            Action::RegisterVersion(r) => {
+                r.name.len()
+                    + r.version.as_ref().map_or(0, String::len)
+                    + r.path.as_ref().map_or(0, String::len)
+                    + r.content_hash.as_ref().map_or(0, String::len)
+                    + r.metrics.as_ref().map_or(0, String::len)
+            }
+            Action::AssignStage {
+                name,
+                version,
+                stage,
+            } => name.len() + version.len() + stage.len(),
         }
     }
 }

@@ -73,6 +73,19 @@ pub enum Effect {
         state: CommitState,
         description: String,
     },
+    /// Create the annotated tag `name` on `commit` (a model registry tag):
+    /// a tag object, then the ref `refs/tags/{name}`. Tags are never moved:
+    /// a ref that already points at a tag of `commit` is a retry and done;
+    /// one that points elsewhere fails.
+    Tag {
+        name: String,
+        commit: String,
+        message: String,
+        tagger_name: String,
+        tagger_email: String,
+        /// The tagger's time, seconds since the epoch (GTO's event time).
+        time: i64,
+    },
 }
 
 /// A commit status's state, in GitHub's words.
@@ -107,6 +120,7 @@ impl Effect {
             Effect::Label { .. } => "label",
             Effect::Reaction { .. } => "reaction",
             Effect::CommitStatus { .. } => "commit-status",
+            Effect::Tag { .. } => "tag",
         }
     }
 }

@@ -14,15 +14,17 @@ pub enum Permission {
     Checks,
     Artifacts,
     Kv,
+    Registry,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 6] = [
         Permission::Comment,
         Permission::Labels,
         Permission::Checks,
         Permission::Artifacts,
         Permission::Kv,
+        Permission::Registry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +34,7 @@ impl Permission {
             Permission::Checks => "checks",
             Permission::Artifacts => "artifacts",
             Permission::Kv => "kv",
+            Permission::Registry => "registry",
         }
     }
 
@@ -44,6 +47,7 @@ impl Permission {
             "checks" | "check" => Permission::Checks,
             "artifacts" | "artifact" => Permission::Artifacts,
             "kv" => Permission::Kv,
+            "registry" => Permission::Registry,
             _ => return None,
         })
     }

@@ -36,6 +36,7 @@ pub fn required_permission(action: &Action) -> Option<Permission> {
         Action::CheckRun(_) => Permission::Checks,
         Action::Artifact(_) => Permission::Artifacts,
         Action::KvSet { .. } => Permission::Kv,
+        Action::RegisterVersion(_) | Action::AssignStage { .. } => Permission::Registry,
         Action::Fail { .. } => return None,
     })
 }

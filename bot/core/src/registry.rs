@@ -17,6 +17,9 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
+mod ops;
+pub use ops::*;
+
 /// A SemVer 2 version, written with a leading `v` as GTO does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Version {
@@ -30,7 +33,8 @@ pub struct Version {
 }
 
 /// Which part of the version a registration bumps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Bump {
     Major,
     Minor,

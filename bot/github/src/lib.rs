@@ -288,6 +288,10 @@ impl GitHub {
                 state,
                 description,
             } => statuses::set(&api, &repo, sha, context, *state, description).await,
+            // Carried out through the git data API: being written now.
+            Effect::Tag { name, .. } => Err(GitHubError::BadRequest(format!(
+                "cannot create tag {name}: tags through the GitHub API are not wired yet"
+            ))),
         }
     }
 

@@ -1,7 +1,8 @@
 //! Conversions between the generated WIT types and the core domain types.
 
 use andon_core::action::{
-    Action, Annotation, AnnotationLevel, Artifact, CheckRun, Conclusion, KvValue,
+    Action, Annotation, AnnotationLevel, Artifact, Bump, CheckRun, Conclusion, KvValue,
+    RegisterVersion,
 };
 use andon_core::change::{ChangedFile, FileStatus};
 use andon_core::event::{Event, EventKind};
@@ -89,6 +90,7 @@ pub fn manifest(m: wit::Manifest) -> Manifest {
                 wit::Permission::Checks => Permission::Checks,
                 wit::Permission::Artifacts => Permission::Artifacts,
                 wit::Permission::Kv => Permission::Kv,
+                wit::Permission::Registry => Permission::Registry,
             })
             .collect(),
         config_schema: m.config_schema,
@@ -141,5 +143,22 @@ pub fn action(action: wit::Action) -> Action {
             value: KvValue(entry.value),
         },
         wit::Action::Fail(reason) => Action::Fail { reason },
+        wit::Action::RegisterVersion(r) => Action::RegisterVersion(RegisterVersion {
+            name: r.name,
+            version: r.version,
+            bump: match r.bump {
+                wit::Bump::Patch => Bump::Patch,
+                wit::Bump::Minor => Bump::Minor,
+                wit::Bump::Major => Bump::Major,
+            },
+            path: r.path,
+            content_hash: r.content_hash,
+            metrics: r.metrics,
+        }),
+        wit::Action::AssignStage(a) => Action::AssignStage {
+            name: a.name,
+            version: a.version,
+            stage: a.stage,
+        },
     }
 }

@@ -42,6 +42,8 @@ fn target(planned: &PlannedEffect) -> String {
         Effect::Reaction { comment_id, .. } => {
             format!("{}/comment/{comment_id}", planned.repository)
         }
+        // Registry tags in the order they were planned: counters ascend.
+        Effect::Tag { .. } => format!("{}/tags", planned.repository),
     }
 }
 

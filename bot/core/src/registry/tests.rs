@@ -176,3 +176,151 @@ fn the_newest_assignment_in_effect_holds_a_stage() {
     let state = registry(events);
     assert_eq!(state["m"].stages()["prod"].version, v("v2.0.0"));
 }
+
+mod ops {
+    use super::super::*;
+
+    fn tag(name: &str, commit: &str, time: i64) -> IndexedTag {
+        IndexedTag {
+            name: name.into(),
+            target: format!("t-{name}"),
+            commit: commit.into(),
+            time,
+            author: "a".into(),
+            author_email: "a@x".into(),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn registration_bumps_the_highest_version_and_is_idempotent_per_commit() {
+        let empty = registry_of(&[]);
+        let lineage = Lineage {
+            sha256: Some("ab".repeat(32)),
+            run: Some("7".into()),
+            ..Lineage::default()
+        };
+        let Registration::Tag { tag: made, version } =
+            plan_register(&empty, "churn", None, Bump::Patch, "c1", &lineage).expect("plans")
+        else {
+            panic!("expected a tag");
+        };
+        assert_eq!(
+            (made.name.as_str(), version.to_string()),
+            ("churn@v0.0.1", "v0.0.1".into())
+        );
+        assert!(
+            made.message
+                .starts_with("Registering artifact churn version v0.0.1\n\n")
+        );
+        assert_eq!(Lineage::parse(&made.message), lineage);
+
+        let tags = [tag("churn@v0.0.1", "c1", 10), tag("churn@v0.1.0", "c2", 20)];
+        let reg = registry_of(&tags);
+        let next = plan_register(&reg, "churn", None, Bump::Minor, "c3", &Lineage::default());
+        assert!(
+            matches!(next, Ok(Registration::Tag { ref version, .. }) if version.to_string() == "v0.2.0")
+        );
+        assert_eq!(
+            plan_register(&reg, "churn", None, Bump::Patch, "c2", &Lineage::default()),
+            Ok(Registration::Already(Version::parse("v0.1.0").expect("v")))
+        );
+        assert!(matches!(
+            plan_register(
+                &reg,
+                "churn",
+                Some("v0.0.1"),
+                Bump::Patch,
+                "c3",
+                &Lineage::default()
+            ),
+            Err(RegistryError::VersionExists { .. })
+        ));
+        assert!(matches!(
+            plan_register(
+                &reg,
+                "churn",
+                Some("v9.0.0"),
+                Bump::Patch,
+                "c2",
+                &Lineage::default()
+            ),
+            Err(RegistryError::VersionExistsForCommit { .. })
+        ));
+        assert!(matches!(
+            plan_register(
+                &reg,
+                "churn",
+                Some("1.0"),
+                Bump::Patch,
+                "c3",
+                &Lineage::default()
+            ),
+            Err(RegistryError::InvalidVersion(_))
+        ));
+        assert!(matches!(
+            plan_register(&reg, "-bad", None, Bump::Patch, "c3", &Lineage::default()),
+            Err(RegistryError::InvalidName(_))
+        ));
+    }
+
+    #[test]
+    fn stage_tags_count_past_every_tag_of_the_model() {
+        let tags = [
+            tag("churn@v0.0.1", "c1", 10),
+            tag("churn@v0.0.2", "c2", 20),
+            tag("churn#prod#1", "c1", 30),
+            tag("churn#dev#4", "c2", 40),
+        ];
+        let reg = registry_of(&tags);
+        let assign = plan_assign(&reg, "churn", "v0.0.2", "prod").expect("plans");
+        assert_eq!(assign.name, "churn#prod#5");
+        assert_eq!(assign.commit, "c2");
+        assert_eq!(
+            assign.message,
+            "Assigning stage prod to artifact churn version v0.0.2"
+        );
+        assert!(matches!(
+            plan_assign(&reg, "churn", "v0.0.1", "prod"),
+            Err(RegistryError::AlreadyInStage { .. })
+        ));
+        let unassign = plan_unassign(&reg, "churn", "v0.0.2", "dev").expect("plans");
+        assert_eq!(unassign.name, "churn#dev!#5");
+        assert!(matches!(
+            plan_unassign(&reg, "churn", "v0.0.1", "dev"),
+            Err(RegistryError::NoStage { .. })
+        ));
+        let err = plan_assign(&reg, "churn", "v3.0.0", "prod").expect_err("unknown");
+        assert_eq!(
+            err.to_string(),
+            "`churn` has no version v3.0.0; known: v0.0.2, v0.0.1"
+        );
+        assert!(matches!(
+            plan_assign(&reg, "nope", "v0.0.1", "prod"),
+            Err(RegistryError::UnknownModel { .. })
+        ));
+        let dereg = plan_deregister(&reg, "churn", "v0.0.1").expect("plans");
+        assert_eq!(
+            (dereg.name.as_str(), dereg.commit.as_str()),
+            ("churn@v0.0.1!", "c1")
+        );
+        let deprecate = plan_deprecate(&reg, "churn", "head").expect("plans");
+        assert_eq!(deprecate.name, "churn@deprecated");
+    }
+
+    #[test]
+    fn artifacts_yaml_reads_as_gto_reads_it() {
+        let models = parse_artifacts_yaml(
+            "churn:\n  type: model\n  path: models/churn.pkl\n  description: churn predictor\n  labels: [tabular, prod]\nvirtual-one:\n  type: model\n",
+        )
+        .expect("parses");
+        let churn = &models["churn"];
+        assert_eq!(churn.path.as_deref(), Some("models/churn.pkl"));
+        assert_eq!(churn.labels, ["tabular", "prod"]);
+        assert!(!churn.is_virtual);
+        assert!(models["virtual-one"].is_virtual);
+        assert!(parse_artifacts_yaml("churn: [1, 2]").is_err());
+        assert!(parse_artifacts_yaml("churn:\n  path: [x]\n").is_err());
+        assert!(parse_artifacts_yaml("").expect("empty").is_empty());
+    }
+}
