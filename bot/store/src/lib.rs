@@ -11,8 +11,9 @@
 //! `meta` (schema version and counters), `inbox` (deliveries, their bodies,
 //! the delivery id index and the pending index), `runs` (run records and
 //! their summary index), `outbox` (effects, the idempotency key index, the
-//! pending index and the run index), `kv`, `artifacts` and `schedules`
-//! (schedules, their wake index, the repositories they were read from).
+//! pending index and the run index), `kv`, `artifacts`, `schedules`
+//! (schedules, their wake index, the repositories they were read from) and
+//! `registry` (an index of model registry tags).
 //! `codec` holds the encodings they share, `group_commit` lets concurrent flushes share one
 //! disk flush, and `transfer` exports and imports every tree as JSON Lines.
 //!
@@ -29,6 +30,7 @@ mod kv;
 mod lineage;
 mod meta;
 mod outbox;
+mod registry;
 mod runs;
 mod schedules;
 mod store;
@@ -45,6 +47,7 @@ pub use kv::KvStore;
 pub use lineage::{ArtifactSummary, ArtifactVersion, LineageStore};
 pub use meta::SCHEMA_VERSION;
 pub use outbox::{OutboxItem, OutboxState, OutboxStore};
+pub use registry::{RegistryIndex, RegistrySync};
 pub use runs::{RunQuery, RunStore, RunSummary};
 pub use schedules::{ScheduleStore, SyncReport, SyncedRepo};
 pub use store::Store;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::StoreError;
 use crate::group_commit::GroupCommit;
-use crate::{artifacts, inbox, kv, meta, outbox, runs, schedules};
+use crate::{artifacts, inbox, kv, meta, outbox, registry, runs, schedules};
 
 /// The embedded store: one sled database with one tree per kind of state.
 ///
@@ -32,6 +32,7 @@ pub struct Store {
     pub(crate) schedules: sled::Tree,
     pub(crate) schedule_due: sled::Tree,
     pub(crate) schedule_repos: sled::Tree,
+    pub(crate) registry: sled::Tree,
     /// Shared by clones, so that every handle joins the same flushes.
     pub(crate) commit: Arc<GroupCommit>,
 }
@@ -117,6 +118,7 @@ impl Store {
             schedules: tree(schedules::TREE)?,
             schedule_due: tree(schedules::DUE_TREE)?,
             schedule_repos: tree(schedules::REPOS_TREE)?,
+            registry: tree(registry::TREE)?,
             commit: Arc::default(),
             db,
         };
@@ -153,7 +155,7 @@ impl Store {
 
     /// Every tree by name, in export order: `meta` first so that an import
     /// sees the schema version before any data.
-    pub(crate) fn trees(&self) -> [(&'static str, &sled::Tree); 16] {
+    pub(crate) fn trees(&self) -> [(&'static str, &sled::Tree); 17] {
         [
             (meta::TREE, &self.meta),
             (runs::TREE, &self.runs),
@@ -171,6 +173,7 @@ impl Store {
             (schedules::TREE, &self.schedules),
             (schedules::DUE_TREE, &self.schedule_due),
             (schedules::REPOS_TREE, &self.schedule_repos),
+            (registry::TREE, &self.registry),
         ]
     }
 }
