@@ -60,6 +60,8 @@ enum Command {
     Artifacts(crate::artifacts::ArtifactsArgs),
     /// Scheduled workflows: `andon schedule list`.
     Schedule(ScheduleArgs),
+    /// The model registry (GTO tags): `andon model list|show|history|register|assign|unassign|deregister|deprecate`.
+    Model(crate::model::ModelArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,6 +158,11 @@ struct RunArgs {
     /// scheduled run replayed at its tick. Default: now.
     #[arg(long, value_parser = parse_rfc3339)]
     now: Option<i64>,
+    /// Print the actions without carrying out registry actions (by
+    /// default `register-version` and `assign-stage` create their tags in
+    /// the repository with gix).
+    #[arg(long)]
+    dry_run: bool,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
 }
@@ -211,6 +218,7 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => replay(cli.data_dir, &args),
         Command::Artifacts(args) => crate::artifacts::command(&data_dir(cli.data_dir), &args),
         Command::Schedule(args) => schedule(cli.data_dir, &args),
+        Command::Model(args) => crate::model::command(&data_dir(cli.data_dir), &args),
     };
     match result {
         Ok(code) => code,
@@ -345,18 +353,79 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         ..RunBudget::UNLIMITED
     };
     let run = pipeline.run(planned, &event, &inputs, &files, &budget)?;
+    let (tags, tag_errors) = if args.dry_run {
+        (Vec::new(), Vec::new())
+    } else {
+        apply_registry_actions(&store, &inputs.repo, &args.repo, &run)?
+    };
     match args.format {
         Format::Json => {
             let mut value = report::run_json(&run, files_changed);
             value["now"] = serde_json::json!(rfc3339_micros(now_micros));
+            value["tags"] = serde_json::json!(tags);
+            value["tag_errors"] = serde_json::json!(tag_errors);
             println!("{value}");
         }
-        Format::Text => print!("{}", report::run_text(&run, files_changed)),
+        Format::Text => {
+            print!("{}", report::run_text(&run, files_changed));
+            for tag in &tags {
+                println!("registry: {tag}");
+            }
+            for error in &tag_errors {
+                println!("registry error: {error}");
+            }
+        }
     }
     Ok(match run.status {
+        _ if !tag_errors.is_empty() => ExitCode::from(1),
         Status::Success | Status::Skipped => ExitCode::SUCCESS,
         Status::Failure | Status::Error => ExitCode::from(1),
     })
+}
+
+/// Carry out a finished run's registry actions on the local repository with
+/// gix, in step order: what was done, and what could not be (a version
+/// that exists, an unknown stage holder), each for whoever reads the run.
+fn apply_registry_actions(
+    store: &Store,
+    repo: &Repo,
+    path: &Path,
+    run: &RunRecord,
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let wanted = run.steps.iter().any(|s| {
+        s.actions.iter().any(|a| {
+            matches!(
+                a,
+                andon_core::Action::RegisterVersion(_) | andon_core::Action::AssignStage { .. }
+            )
+        })
+    });
+    if !wanted {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    if run.status != Status::Success {
+        // A model is released only by a run that passed every step.
+        return Ok((
+            Vec::new(),
+            vec!["registry actions were not carried out: the run did not succeed".into()],
+        ));
+    }
+    let mut local = crate::model::LocalRegistry::open(Some(store), repo, path)?;
+    let provenance = crate::model::Provenance {
+        run: run.id.to_string(),
+        workflow: Some(run.workflow.clone()),
+    };
+    let (mut done, mut errors) = (Vec::new(), Vec::new());
+    for step in &run.steps {
+        for action in &step.actions {
+            match local.apply(repo, action, &run.event.head, &provenance) {
+                Ok(Some(applied)) => done.push(applied.describe()),
+                Ok(None) => {}
+                Err(error) => errors.push(format!("step `{}`: {error:#}", step.id)),
+            }
+        }
+    }
+    Ok((done, errors))
 }
 
 fn local_event(args: &RunArgs, repository: String, base: Option<String>, head: String) -> Event {

@@ -6,6 +6,7 @@
 mod artifacts;
 mod cli;
 mod inputs;
+mod model;
 mod pipeline;
 mod plugins;
 mod report;

@@ -32,45 +32,59 @@ impl Repo {
     /// order. A tag of a tree or blob is left out.
     pub fn tags(&self) -> Result<Vec<TagInfo>, GitError> {
         let repo = self.local();
-        let error = |what: &str, err: &dyn std::fmt::Display| {
-            GitError::object(format_args!("{what}"), err.to_string())
-        };
-        let platform = repo.references().map_err(|e| error("listing tags", &e))?;
+        let error = |err: &dyn std::fmt::Display| GitError::object("listing tags", err.to_string());
+        let platform = repo.references().map_err(|e| error(&e))?;
         let mut tags = Vec::new();
-        for reference in platform.tags().map_err(|e| error("listing tags", &e))? {
-            let mut reference = reference.map_err(|e| error("listing tags", &e))?;
-            let name = reference.name().shorten().to_str_lossy().into_owned();
-            let what = format!("reading tag {name}");
-            let Some(id) = reference.target().try_id().map(ToOwned::to_owned) else {
-                continue;
-            };
-            let object = repo.find_object(id).map_err(|e| error(&what, &e))?;
-            let (tagger, message) = if object.kind == gix::object::Kind::Tag {
-                let tag = object.try_to_tag_ref().map_err(|e| error(&what, &e))?;
-                let tagger = tag
-                    .tagger()
-                    .map_err(|e| error(&what, &e))?
-                    .map(|signature| Tagger {
-                        name: signature.name.trim().to_str_lossy().into_owned(),
-                        email: signature.email.trim().to_str_lossy().into_owned(),
-                        time: signature.seconds(),
-                    });
-                (tagger, tag.message.to_str_lossy().into_owned())
-            } else {
-                (None, String::new())
-            };
-            let Ok(commit) = reference.peel_to_commit() else {
-                continue;
-            };
-            tags.push(TagInfo {
-                name,
-                commit: commit.id.to_string(),
-                tagger,
-                message,
-            });
+        for reference in platform.tags().map_err(|e| error(&e))? {
+            let mut reference = reference.map_err(|e| error(&e))?;
+            tags.extend(read_tag(&repo, &mut reference)?);
         }
         tags.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(tags)
+    }
+
+    /// The tags called `names` (short names, `churn@v0.0.1`), in the order
+    /// asked; a name with no tag, or a tag of a tree or blob, is left out.
+    pub fn tags_named(&self, names: &[String]) -> Result<Vec<TagInfo>, GitError> {
+        let repo = self.local();
+        let mut tags = Vec::with_capacity(names.len());
+        for name in names {
+            let full = format!("refs/tags/{name}");
+            let found = repo
+                .try_find_reference(full.as_str())
+                .map_err(|e| GitError::object(format_args!("reading tag {name}"), e.to_string()))?;
+            if let Some(mut reference) = found {
+                tags.extend(read_tag(&repo, &mut reference)?);
+            }
+        }
+        Ok(tags)
+    }
+
+    /// Who made `commit` and when: its author's name, email and time
+    /// (seconds since the epoch).
+    pub fn commit_author(&self, commit: &str) -> Result<Tagger, GitError> {
+        let repo = self.local();
+        let found = crate::find_commit(&repo, commit)?;
+        let what = format!("reading commit {commit}");
+        let author = found
+            .author()
+            .map_err(|e| GitError::object(&what, e.to_string()))?;
+        Ok(Tagger {
+            name: author.name.trim().to_str_lossy().into_owned(),
+            email: author.email.trim().to_str_lossy().into_owned(),
+            time: author.seconds(),
+        })
+    }
+
+    /// The identity git would tag as (`user.name`, `user.email`, or
+    /// `GIT_COMMITTER_NAME`/`EMAIL`), if configured.
+    pub fn identity(&self) -> Option<(String, String)> {
+        let repo = self.local();
+        let signature = repo.committer()?.ok()?;
+        Some((
+            signature.name.trim().to_str_lossy().into_owned(),
+            signature.email.trim().to_str_lossy().into_owned(),
+        ))
     }
 
     /// Every tag's name and the object its ref points at (a tag object for
@@ -124,4 +138,42 @@ impl Repo {
         .map_err(|e| error(&e))?;
         Ok(())
     }
+}
+
+/// One tag reference as a [`TagInfo`]; `None` when it does not lead to a
+/// commit.
+fn read_tag(
+    repo: &gix::Repository,
+    reference: &mut gix::Reference<'_>,
+) -> Result<Option<TagInfo>, GitError> {
+    let name = reference.name().shorten().to_str_lossy().into_owned();
+    let what = format!("reading tag {name}");
+    let error = |err: &dyn std::fmt::Display| GitError::object(&what, err.to_string());
+    let Some(id) = reference.target().try_id().map(ToOwned::to_owned) else {
+        return Ok(None);
+    };
+    let object = repo.find_object(id).map_err(|e| error(&e))?;
+    let (tagger, message) = if object.kind == gix::object::Kind::Tag {
+        let tag = object.try_to_tag_ref().map_err(|e| error(&e))?;
+        let tagger = tag
+            .tagger()
+            .map_err(|e| error(&e))?
+            .map(|signature| Tagger {
+                name: signature.name.trim().to_str_lossy().into_owned(),
+                email: signature.email.trim().to_str_lossy().into_owned(),
+                time: signature.seconds(),
+            });
+        (tagger, tag.message.to_str_lossy().into_owned())
+    } else {
+        (None, String::new())
+    };
+    let Ok(commit) = reference.peel_to_commit() else {
+        return Ok(None);
+    };
+    Ok(Some(TagInfo {
+        name,
+        commit: commit.id.to_string(),
+        tagger,
+        message,
+    }))
 }
