@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::workflow::{closest, edit_distance};
 
 /// The subcommands of `/andon`, as users type them.
-pub const ANDON_SUBCOMMANDS: [&str; 4] = ["run", "rerun", "help", "ok-to-test"];
+pub const ANDON_SUBCOMMANDS: [&str; 5] = ["run", "rerun", "help", "ok-to-test", "promote"];
 
 /// One command found in a comment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,13 @@ pub enum Command {
     /// `/andon ok-to-test`: a maintainer allows workflows on a pull request
     /// from a fork or a first-time contributor.
     OkToTest,
+    /// `/andon promote NAME VERSION STAGE`: assign a model version a stage
+    /// in the registry (a GTO tag).
+    Promote {
+        model: String,
+        version: String,
+        stage: String,
+    },
     /// `/NAME ARGS...`: a command declared by a workflow (`on.comment`) or a
     /// plugin; the worker resolves it.
     Custom { name: String, args: Vec<String> },
@@ -121,6 +128,15 @@ fn command(line: &str) -> Option<Command> {
         ["rerun", ..] => Command::Rerun,
         ["help", ..] => Command::Help,
         ["ok-to-test", ..] => Command::OkToTest,
+        ["promote", model, version, stage] => Command::Promote {
+            model: (*model).to_string(),
+            version: (*version).to_string(),
+            stage: (*stage).to_string(),
+        },
+        ["promote", ..] => Command::Unknown {
+            text,
+            suggestion: Some("/andon promote <model> <version> <stage>".into()),
+        },
         [] => Command::Unknown {
             text,
             suggestion: Some("/andon help".into()),

@@ -265,6 +265,7 @@ pub fn help(workflows: &[&Workflow], plugins: &[(String, Manifest)]) -> String {
          | `/andon run <workflow>` | Run a workflow by name, whatever its triggers |\n\
          | `/andon rerun` | Run again the steps that did not pass in the latest run of each workflow |\n\
          | `/andon ok-to-test` | Let workflows run on this pull request (for maintainers, when it comes from a fork or a first-time contributor) |\n\
+         | `/andon promote <model> <version> <stage>` | Assign a model version a stage in the registry (a GTO tag; write permission, and the checks `.andon/registry.yml` requires) |\n\
          | `/andon help` | Show this list |\n",
     );
     let mut names: Vec<&Workflow> = workflows.to_vec();

@@ -47,7 +47,7 @@ pub use kv::KvStore;
 pub use lineage::{ArtifactSummary, ArtifactVersion, LineageStore};
 pub use meta::SCHEMA_VERSION;
 pub use outbox::{OutboxItem, OutboxState, OutboxStore};
-pub use registry::{RegistryIndex, RegistrySync};
+pub use registry::{ReadTags, RegistryIndex, RegistrySync};
 pub use runs::{RunQuery, RunStore, RunSummary};
 pub use schedules::{ScheduleStore, SyncReport, SyncedRepo};
 pub use store::Store;

@@ -17,6 +17,10 @@ use crate::store::Store;
 
 pub(crate) const TREE: &str = "registry";
 
+/// Reads the tags named (new or moved) from git, for
+/// [`RegistryIndex::registry_sync`].
+pub type ReadTags<'a> = dyn FnMut(&[String]) -> Result<Vec<IndexedTag>, String> + 'a;
+
 /// What bringing the index up to date did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegistrySync {
@@ -42,7 +46,7 @@ pub trait RegistryIndex {
         &self,
         repository: &str,
         refs: &[(String, String)],
-        read: &mut dyn FnMut(&[String]) -> Result<Vec<IndexedTag>, String>,
+        read: &mut ReadTags<'_>,
     ) -> Result<RegistrySync, StoreError>;
 
     /// Record a tag andon is about to create, so that reads and the next
@@ -89,7 +93,7 @@ impl RegistryIndex for Store {
         &self,
         repository: &str,
         refs: &[(String, String)],
-        read: &mut dyn FnMut(&[String]) -> Result<Vec<IndexedTag>, String>,
+        read: &mut ReadTags<'_>,
     ) -> Result<RegistrySync, StoreError> {
         let indexed = self.registry_tags(repository)?;
         let wanted: HashMap<&str, &str> = refs

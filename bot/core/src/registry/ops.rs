@@ -528,3 +528,132 @@ pub fn parse_artifacts_yaml(text: &str) -> Result<BTreeMap<String, ArtifactMeta>
     }
     Ok(out)
 }
+
+/// Where a repository says who may promote, and after which checks.
+pub const REGISTRY_CONFIG: &str = ".andon/registry.yml";
+
+/// The `promote:` rules of [`REGISTRY_CONFIG`]:
+///
+/// ```yaml
+/// promote:
+///   permission: write            # the default
+///   require_checks: [model-eval] # these must have passed on the version's commit
+///   stages:                      # when given, the only stages there are
+///     dev: {}
+///     prod: { permission: maintain, require_checks: [model-eval, data-quality] }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromotePolicy {
+    pub permission: String,
+    pub require_checks: Vec<String>,
+    /// Per stage: its permission and checks, when it sets them.
+    pub stages: BTreeMap<String, (Option<String>, Option<Vec<String>>)>,
+}
+
+impl Default for PromotePolicy {
+    fn default() -> Self {
+        PromotePolicy {
+            permission: "write".into(),
+            require_checks: Vec::new(),
+            stages: BTreeMap::new(),
+        }
+    }
+}
+
+impl PromotePolicy {
+    /// Parse [`REGISTRY_CONFIG`]; a mistake names the key.
+    pub fn parse(text: &str) -> Result<PromotePolicy, String> {
+        let root = crate::yaml::parse(text)
+            .map_err(|e| format!("{REGISTRY_CONFIG}:{}:{}: {}", e.line, e.column, e.message))?
+            .to_json();
+        let mut policy = PromotePolicy::default();
+        let Some(promote) = root.get("promote") else {
+            return Ok(policy);
+        };
+        let strings = |value: &serde_json::Value, key: &str| -> Result<Vec<String>, String> {
+            value
+                .as_array()
+                .ok_or_else(|| format!("{REGISTRY_CONFIG}: `{key}` must be a list of check names"))?
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| format!("{REGISTRY_CONFIG}: `{key}` must list names"))
+                })
+                .collect()
+        };
+        let permission = |value: &serde_json::Value, key: &str| -> Result<String, String> {
+            match value.as_str() {
+                Some(p @ ("read" | "triage" | "write" | "maintain" | "admin")) => Ok(p.to_string()),
+                _ => Err(format!(
+                    "{REGISTRY_CONFIG}: `{key}` must be read, triage, write, maintain or admin"
+                )),
+            }
+        };
+        let Some(map) = promote.as_object() else {
+            return Err(format!("{REGISTRY_CONFIG}: `promote` must be a mapping"));
+        };
+        for (key, value) in map {
+            match key.as_str() {
+                "permission" => policy.permission = permission(value, "promote.permission")?,
+                "require_checks" => {
+                    policy.require_checks = strings(value, "promote.require_checks")?;
+                }
+                "stages" => {
+                    let Some(stages) = value.as_object() else {
+                        return Err(format!(
+                            "{REGISTRY_CONFIG}: `promote.stages` must be a mapping"
+                        ));
+                    };
+                    for (stage, rule) in stages {
+                        let mut entry = (None, None);
+                        if let Some(rule) = rule.as_object() {
+                            for (k, v) in rule {
+                                let at = format!("promote.stages.{stage}.{k}");
+                                match k.as_str() {
+                                    "permission" => entry.0 = Some(permission(v, &at)?),
+                                    "require_checks" => entry.1 = Some(strings(v, &at)?),
+                                    _ => {
+                                        return Err(format!(
+                                            "{REGISTRY_CONFIG}: unknown key `{at}`; use permission or require_checks"
+                                        ));
+                                    }
+                                }
+                            }
+                        }
+                        policy.stages.insert(stage.clone(), entry);
+                    }
+                }
+                other => {
+                    return Err(format!(
+                        "{REGISTRY_CONFIG}: unknown key `promote.{other}`; use permission, require_checks or stages"
+                    ));
+                }
+            }
+        }
+        Ok(policy)
+    }
+
+    /// The permission and checks promoting to `stage` needs, or why the
+    /// stage is not one there is.
+    pub fn rule(&self, stage: &str) -> Result<(String, Vec<String>), String> {
+        if self.stages.is_empty() {
+            return Ok((self.permission.clone(), self.require_checks.clone()));
+        }
+        let Some((permission, checks)) = self.stages.get(stage) else {
+            let known: Vec<&str> = self.stages.keys().map(String::as_str).collect();
+            return Err(format!(
+                "there is no stage `{stage}`; {REGISTRY_CONFIG} allows {}",
+                known.join(", ")
+            ));
+        };
+        Ok((
+            permission
+                .clone()
+                .unwrap_or_else(|| self.permission.clone()),
+            checks
+                .clone()
+                .unwrap_or_else(|| self.require_checks.clone()),
+        ))
+    }
+}

@@ -324,3 +324,29 @@ mod ops {
         assert!(parse_artifacts_yaml("").expect("empty").is_empty());
     }
 }
+
+#[test]
+fn promote_policy_defaults_to_write_and_names_its_mistakes() {
+    use super::PromotePolicy;
+    let open = PromotePolicy::parse("").expect("empty");
+    assert_eq!(open.rule("prod"), Ok(("write".into(), Vec::new())));
+    let policy = PromotePolicy::parse(
+        "promote:\n  require_checks: [model-eval]\n  stages:\n    dev: {}\n    prod: { permission: maintain, require_checks: [model-eval, data-quality] }\n",
+    )
+    .expect("parses");
+    assert_eq!(
+        policy.rule("dev"),
+        Ok(("write".into(), vec!["model-eval".into()]))
+    );
+    assert_eq!(
+        policy.rule("prod"),
+        Ok((
+            "maintain".into(),
+            vec!["model-eval".into(), "data-quality".into()]
+        ))
+    );
+    let error = policy.rule("prd").expect_err("unknown stage");
+    assert!(error.contains("allows dev, prod"), "{error}");
+    assert!(PromotePolicy::parse("promote:\n  permision: write\n").is_err());
+    assert!(PromotePolicy::parse("promote:\n  permission: god\n").is_err());
+}
