@@ -7,6 +7,7 @@ mod data;
 mod etl;
 mod metrics;
 mod model;
+mod promote;
 mod schedule;
 mod serve;
 mod server;

@@ -272,20 +272,14 @@ impl<'s> LocalRegistry<'s> {
                 .unwrap_or_else(|_| path.to_path_buf())
                 .display()
         );
-        let refs = repo.tag_refs()?;
         let tags = match store {
-            Some(store) => {
-                let targets: HashMap<&str, &str> =
-                    refs.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-                let mut read = |names: &[String]| -> Result<Vec<IndexedTag>, String> {
-                    let found = repo.tags_named(names).map_err(|e| e.to_string())?;
-                    Ok(found.into_iter().map(|t| indexed(t, &targets)).collect())
-                };
-                store.registry_sync(&key, &refs, &mut read)?.tags
-            }
+            Some(store) => sync_index(store, &key, repo)?,
             None => {
-                let targets: HashMap<&str, &str> =
-                    refs.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+                let refs = repo.tag_refs()?;
+                let targets: HashMap<&str, &str> = refs
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.as_str()))
+                    .collect();
                 repo.tags()?
                     .into_iter()
                     .filter(|t| RegistryTag::parse(&t.name).is_some())
@@ -353,23 +347,7 @@ impl<'s> LocalRegistry<'s> {
         commit: &str,
         run: &Provenance,
     ) -> anyhow::Result<Applied> {
-        let meta = artifacts_yaml(repo, commit)?;
-        let path = action
-            .path
-            .clone()
-            .or_else(|| meta.get(&action.name).and_then(|m| m.path.clone()));
-        let sha256 = match (&action.content_hash, &path) {
-            (Some(hash), _) => Some(hash.clone()),
-            (None, Some(path)) => file_sha256(repo, commit, path)?,
-            (None, None) => None,
-        };
-        let lineage = Lineage {
-            path,
-            sha256,
-            run: Some(run.run.clone()),
-            workflow: run.workflow.clone(),
-            metrics: action.metrics.clone(),
-        };
+        let lineage = lineage_for(repo, action, commit, run)?;
         match registry::plan_register(
             &self.registry(),
             &action.name,
@@ -407,6 +385,50 @@ impl<'s> LocalRegistry<'s> {
             _ => return Ok(None),
         }))
     }
+}
+
+/// What a new version's tag message records: the model file (from the
+/// action, or `artifacts.yaml` at `commit`), its sha256 (hashed here when
+/// the action gives none), the metrics snapshot and the run.
+pub fn lineage_for(
+    repo: &Repo,
+    action: &RegisterVersion,
+    commit: &str,
+    run: &Provenance,
+) -> anyhow::Result<Lineage> {
+    let path = match &action.path {
+        Some(path) => Some(path.clone()),
+        None => artifacts_yaml(repo, commit)?
+            .remove(&action.name)
+            .and_then(|m| m.path),
+    };
+    let sha256 = match (&action.content_hash, &path) {
+        (Some(hash), _) => Some(hash.clone()),
+        (None, Some(path)) => file_sha256(repo, commit, path)?,
+        (None, None) => None,
+    };
+    Ok(Lineage {
+        path,
+        sha256,
+        run: Some(run.run.clone()),
+        workflow: run.workflow.clone(),
+        metrics: action.metrics.clone(),
+    })
+}
+
+/// Bring the index of `repo` (stored under `key`) up to date from its tag
+/// refs, reading only new or moved tags, and return every registry tag.
+pub fn sync_index(store: &Store, key: &str, repo: &Repo) -> anyhow::Result<Vec<IndexedTag>> {
+    let refs = repo.tag_refs()?;
+    let targets: HashMap<&str, &str> = refs
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let mut read = |names: &[String]| -> Result<Vec<IndexedTag>, String> {
+        let found = repo.tags_named(names).map_err(|e| e.to_string())?;
+        Ok(found.into_iter().map(|t| indexed(t, &targets)).collect())
+    };
+    Ok(store.registry_sync(key, &refs, &mut read)?.tags)
 }
 
 fn indexed(tag: andon_git::TagInfo, targets: &HashMap<&str, &str>) -> IndexedTag {

@@ -23,6 +23,7 @@ mod issues;
 mod reads;
 mod split;
 mod statuses;
+mod tags;
 mod transport;
 
 use std::collections::HashMap;
@@ -204,6 +205,25 @@ impl GitHub {
         reads::permission(&self.api(installation)?, &repo, user).await
     }
 
+    /// How the newest check run named `check_name` on commit `sha` ended,
+    /// in GitHub's words: its `conclusion` (`success`, `failure`,
+    /// `neutral`, `cancelled`, `skipped`, `timed_out`, `action_required`,
+    /// `stale`) once completed, its `status` (`queued`, `in_progress`, ...)
+    /// before. When no check run has that name, the newest commit status
+    /// whose context is `check_name` answers with its state (`success`,
+    /// `failure`, `error`, `pending`), for CI that reports statuses.
+    /// `None` when there is neither.
+    pub async fn check_conclusion(
+        &self,
+        installation: Option<u64>,
+        repo: &str,
+        sha: &str,
+        check_name: &str,
+    ) -> Result<Option<String>, GitHubError> {
+        let repo = Repo::parse(repo)?;
+        reads::check_conclusion(&self.api(installation)?, &repo, sha, check_name).await
+    }
+
     /// Carries out one effect, once. `Ok(Done)` when it is done (now or
     /// earlier), `Ok(Failed)` when GitHub refused it for good, and an
     /// error only when it is worth trying again later
@@ -288,10 +308,24 @@ impl GitHub {
                 state,
                 description,
             } => statuses::set(&api, &repo, sha, context, *state, description).await,
-            // Carried out through the git data API: being written now.
-            Effect::Tag { name, .. } => Err(GitHubError::BadRequest(format!(
-                "cannot create tag {name}: tags through the GitHub API are not wired yet"
-            ))),
+            Effect::Tag {
+                name,
+                commit,
+                message,
+                tagger_name,
+                tagger_email,
+                time,
+            } => {
+                let tag = tags::NewTag {
+                    name,
+                    commit,
+                    message,
+                    tagger_name,
+                    tagger_email,
+                    time: *time,
+                };
+                tags::create(&api, &repo, &tag).await
+            }
         }
     }
 

@@ -48,6 +48,8 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::{Shared, now_ms};
+
+mod registry;
 use crate::inputs::RunInputs;
 use crate::pipeline::{KvWrites, Pipeline, RunBudget};
 use crate::plugins::{self, PluginFiles};
@@ -750,6 +752,11 @@ impl Job<'_> {
                     self.run_workflows(&event, &Selection::Rerun(failed))?;
                 }
             }
+            Command::Promote {
+                model,
+                version,
+                stage,
+            } => self.promote(line, model, version, stage)?,
             Command::Custom { name, args } => {
                 self.complete_pull_request()?;
                 let declared: Vec<(String, String)> = self
@@ -1057,6 +1064,7 @@ impl Job<'_> {
             ) {
                 self.effects.push((Some(index), effect));
             }
+            self.registry_effects(repo, &run, index)?;
             self.kv_writes.extend(kv_writes);
             self.runs.push(run);
         }

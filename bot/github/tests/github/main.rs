@@ -10,6 +10,7 @@ mod failures;
 mod issues;
 mod reads;
 mod statuses;
+mod tags;
 
 use andon_core::effect::{Effect, EffectOutcome, PlannedEffect};
 use andon_github::{Credentials, GitHub, GitHubConfig};

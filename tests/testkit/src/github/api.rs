@@ -1,8 +1,10 @@
 //! The fake's state and its request pipeline: record, inject faults,
 //! check the token, route to an endpoint, paginate. Endpoints live in
-//! `checks`, `issues` and `repos`; JSON shapes in `render`.
+//! `checks`, `git`, `issues`, `repos` and `statuses`; JSON shapes in
+//! `render`.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use axum::extract::Query;
@@ -11,7 +13,9 @@ use axum::http::request::Parts;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use super::{Call, CheckRun, Comment, IssuedToken, Permission, PullRequest, Reaction};
+use super::{
+    Call, CheckRun, Comment, CommitStatus, IssuedToken, Permission, PullRequest, Reaction, Tag,
+};
 
 /// The app the fake plays, and its id.
 pub(super) const APP_SLUG: &str = "andon";
@@ -195,6 +199,12 @@ pub(super) struct State {
     /// Stable ids for users, repositories and labels, by name.
     pub names: HashMap<String, u64>,
     pub check_runs: Vec<CheckRun>,
+    pub statuses: Vec<CommitStatus>,
+    /// Where repositories' git data live, by repository key.
+    pub git_dirs: HashMap<String, PathBuf>,
+    pub tags: Vec<Tag>,
+    /// Refs made through the API: repository key, full name, object id.
+    pub refs: Vec<(String, String, String)>,
     pub comments: Vec<Comment>,
     pub labels: HashMap<(String, u64), Vec<String>>,
     pub reactions: Vec<Reaction>,
@@ -220,6 +230,10 @@ impl State {
             next_id: 1,
             names: HashMap::new(),
             check_runs: Vec::new(),
+            statuses: Vec::new(),
+            git_dirs: HashMap::new(),
+            tags: Vec::new(),
+            refs: Vec::new(),
             comments: Vec::new(),
             labels: HashMap::new(),
             reactions: Vec::new(),
@@ -398,6 +412,15 @@ impl State {
                 self.list_annotations(request, repo, number(id)?)
             }
             ("GET", ["commits", sha, "check-runs"]) => self.list_check_runs(request, repo, sha),
+            ("GET", ["commits", sha, "status"]) => self.combined_status(request, repo, sha),
+            ("GET", ["commits", sha, "statuses"]) => self.list_statuses(request, repo, sha),
+            ("POST", ["statuses", sha]) => self.create_status(request, repo, sha),
+            ("POST", ["git", "tags"]) => self.create_tag(request, repo),
+            ("GET", ["git", "tags", sha]) => self.get_tag(repo, sha),
+            ("POST", ["git", "refs"]) => self.create_ref(request, repo),
+            ("GET", ["git", "ref", name @ ..]) if !name.is_empty() => {
+                self.get_ref(repo, &format!("refs/{}", name.join("/")))
+            }
             ("GET", ["issues", "comments", id]) => self.get_comment(repo, number(id)?),
             ("PATCH" | "POST", ["issues", "comments", id]) => {
                 self.update_comment(request, repo, number(id)?)

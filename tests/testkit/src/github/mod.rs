@@ -1,21 +1,27 @@
 //! A fake GitHub REST API over real HTTP, for tests and demos: the
-//! endpoints andon calls (check runs, issue comments, labels, reactions,
-//! pull requests, permissions, app installation tokens), answering in
-//! GitHub's JSON shapes and status codes, with in-memory state the test can
-//! seed and inspect, every call recorded, and injectable failures.
+//! endpoints andon calls (check runs, commit statuses, issue comments,
+//! labels, reactions, pull requests, permissions, app installation tokens,
+//! annotated tags and their refs), answering in GitHub's JSON shapes and
+//! status codes, with in-memory state the test can seed and inspect, every
+//! call recorded, and injectable failures. Tags and refs become real in a
+//! repository on disk when the test says where it is
+//! ([`FakeGitHub::set_git_dir`]).
 //!
 //! The server runs on a thread of its own with its own runtime, so sync and
 //! async tests use it alike; it stops when the [`FakeGitHub`] is dropped.
 
 mod api;
 mod checks;
+mod git;
 mod issues;
 mod render;
 mod repos;
+mod statuses;
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -244,6 +250,44 @@ impl Permission {
     }
 }
 
+/// A commit status (`POST /repos/{o}/{r}/statuses/{sha}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitStatus {
+    pub id: u64,
+    /// `owner/name`, lowercase.
+    pub repo: String,
+    pub sha: String,
+    pub context: String,
+    /// `error`, `failure`, `pending` or `success`.
+    pub state: String,
+    pub description: Option<String>,
+    pub target_url: Option<String>,
+    /// The login of whoever posted it.
+    pub creator: String,
+    pub created_at: String,
+}
+
+/// An annotated tag object made through `POST /repos/{o}/{r}/git/tags`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    /// The tag object's id: git's, with a git directory; otherwise a
+    /// stand-in hashed from the content.
+    pub sha: String,
+    /// `owner/name`, lowercase.
+    pub repo: String,
+    /// The tag's name (`tag` in the API).
+    pub name: String,
+    /// The tagged object's id.
+    pub object: String,
+    /// `commit`, `tree` or `blob`.
+    pub object_type: String,
+    pub message: String,
+    pub tagger_name: String,
+    pub tagger_email: String,
+    /// As the request gave it (RFC 3339), or when it arrived.
+    pub tagger_date: String,
+}
+
 /// An installation token the fake handed out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedToken {
@@ -405,6 +449,17 @@ impl FakeGitHub {
             .insert_comment(&api::repo_key(repo), number, author, body)
     }
 
+    /// Where `repo`'s git data live (a repository, bare or not, such as
+    /// an end-to-end test's origin): tags and refs made through the API
+    /// are then made there with the `git` command, so a mirror fetching
+    /// from it sees them, and refs and tags are looked up there. Without
+    /// one they live in memory only.
+    pub fn set_git_dir(&self, repo: &str, path: impl Into<PathBuf>) {
+        self.state()
+            .git_dirs
+            .insert(api::repo_key(repo), path.into());
+    }
+
     // --- fault injection ---------------------------------------------------
 
     /// Answer the next `times` requests with `method` (or `*`) whose path
@@ -496,6 +551,41 @@ impl FakeGitHub {
             .iter()
             .filter(|r| r.comment_id == comment_id)
             .cloned()
+            .collect()
+    }
+
+    /// The commit statuses posted on `sha`, oldest first.
+    pub fn commit_statuses(&self, repo: &str, sha: &str) -> Vec<CommitStatus> {
+        let repo = api::repo_key(repo);
+        self.state()
+            .statuses
+            .iter()
+            .filter(|s| s.repo == repo && s.sha == sha)
+            .cloned()
+            .collect()
+    }
+
+    /// The tag objects made through the API in `repo`, oldest first
+    /// (whether or not a ref names them).
+    pub fn tags(&self, repo: &str) -> Vec<Tag> {
+        let repo = api::repo_key(repo);
+        self.state()
+            .tags
+            .iter()
+            .filter(|t| t.repo == repo)
+            .cloned()
+            .collect()
+    }
+
+    /// The refs made through the API in `repo` (`refs/tags/...`, object
+    /// id), oldest first.
+    pub fn refs(&self, repo: &str) -> Vec<(String, String)> {
+        let repo = api::repo_key(repo);
+        self.state()
+            .refs
+            .iter()
+            .filter(|(r, _, _)| *r == repo)
+            .map(|(_, name, sha)| (name.clone(), sha.clone()))
             .collect()
     }
 
