@@ -190,3 +190,51 @@ fn a_push_registers_and_promote_assigns_stages_through_the_api() {
         serde_json::json!({ "prod": "v0.0.1", "staging": "v0.0.1" })
     );
 }
+
+#[test]
+fn andon_run_registers_with_gix_and_dry_run_only_prints() {
+    let (origin, _, after) = origin();
+    let workflow = project_root().join("workflows/model-release.yml");
+    let push = ["--event", "push", "--branch", "main"];
+    let mut dry = push.to_vec();
+    dry.push("--dry-run");
+    let (code, json) = origin.run_json(&workflow, &dry);
+    assert_eq!(code, 0, "{json:#}");
+    let actions: Vec<&str> = json["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(|a| a["kind"].as_str())
+        .collect();
+    assert!(actions.contains(&"register-version"), "{json:#}");
+    assert_eq!(json["tags"], serde_json::json!([]));
+    assert!(origin.git(&["tag", "-l"]).trim().is_empty());
+
+    let (code, json) = origin.run_json(&workflow, &push);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(
+        json["tags"][0],
+        format!("created tag churn@v0.0.1 on {}", &after[..12])
+    );
+    let message = origin.git(&["tag", "-l", "--format=%(contents)", "churn@v0.0.1"]);
+    assert_contains(
+        &message,
+        &[
+            "Andon-Sha256: ",
+            "Andon-Workflow: model-release",
+            "Andon-Run: ",
+        ],
+    );
+    // Again on the same commit: nothing new, and said so.
+    let (code, json) = origin.run_json(&workflow, &push);
+    assert_eq!(code, 0, "{json:#}");
+    assert_contains(
+        json["tags"][0].as_str().expect("tag line"),
+        &["churn v0.0.1 is already registered on this commit"],
+    );
+    // A pull request proposes a model and registers nothing.
+    let (code, json) = origin.run_json(&workflow, &["--event", "pull_request"]);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["tags"], serde_json::json!([]));
+    assert_eq!(origin.git(&["tag", "-l"]).lines().count(), 1);
+}
