@@ -276,10 +276,8 @@ impl<'s> LocalRegistry<'s> {
             Some(store) => sync_index(store, &key, repo)?,
             None => {
                 let refs = repo.tag_refs()?;
-                let targets: HashMap<&str, &str> = refs
-                    .iter()
-                    .map(|(n, t)| (n.as_str(), t.as_str()))
-                    .collect();
+                let targets: HashMap<&str, &str> =
+                    refs.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
                 repo.tags()?
                     .into_iter()
                     .filter(|t| RegistryTag::parse(&t.name).is_some())
@@ -420,10 +418,7 @@ pub fn lineage_for(
 /// refs, reading only new or moved tags, and return every registry tag.
 pub fn sync_index(store: &Store, key: &str, repo: &Repo) -> anyhow::Result<Vec<IndexedTag>> {
     let refs = repo.tag_refs()?;
-    let targets: HashMap<&str, &str> = refs
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
+    let targets: HashMap<&str, &str> = refs.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let mut read = |names: &[String]| -> Result<Vec<IndexedTag>, String> {
         let found = repo.tags_named(names).map_err(|e| e.to_string())?;
         Ok(found.into_iter().map(|t| indexed(t, &targets)).collect())
@@ -639,14 +634,8 @@ fn show(
             known.join(", ")
         )
     })?;
-    let registration = found
-        .events
-        .iter()
-        .rev()
-        .find(|e| matches!(e.tag.action, registry::Action::Register(_)));
-    let lineage = registration
-        .map(|e| Lineage::parse(&e.message))
-        .unwrap_or_default();
+    let registration = found.registration();
+    let lineage = found.lineage();
     let author = repo.commit_author(&found.commit).ok();
     let meta = artifacts_yaml(repo, &found.commit).unwrap_or_default();
     let meta = meta.get(name).cloned().unwrap_or_default();
@@ -730,14 +719,8 @@ fn versions_json(name: &str, state: &ArtifactState) -> Value {
             .versions
             .iter()
             .map(|v| {
-                let registration = v
-                    .events
-                    .iter()
-                    .rev()
-                    .find(|e| matches!(e.tag.action, registry::Action::Register(_)));
-                let lineage = registration
-                    .map(|e| Lineage::parse(&e.message))
-                    .unwrap_or_default();
+                let registration = v.registration();
+                let lineage = v.lineage();
                 json!({
                     "artifact": name,
                     "version": v.version.to_string(),

@@ -346,6 +346,21 @@ pub struct VersionState {
 }
 
 impl VersionState {
+    /// The newest registration tag of this version.
+    pub fn registration(&self) -> Option<&TagEvent> {
+        self.events
+            .iter()
+            .rev()
+            .find(|e| matches!(e.tag.action, Action::Register(_)))
+    }
+
+    /// What andon recorded when registering it (empty for `gto`'s tags).
+    pub fn lineage(&self) -> Lineage {
+        self.registration()
+            .map(|e| Lineage::parse(&e.message))
+            .unwrap_or_default()
+    }
+
     /// The stages now in effect on this version, newest first.
     pub fn active_stages(&self) -> Vec<&StageState> {
         let mut active: Vec<&StageState> = self.stages.iter().filter(|s| s.active).collect();

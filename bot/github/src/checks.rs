@@ -21,6 +21,7 @@ struct CheckRunJson {
     id: u64,
     external_id: Option<String>,
     status: String,
+    conclusion: Option<String>,
     output: Option<OutputJson>,
 }
 
@@ -43,6 +44,29 @@ impl From<CheckRunList> for Vec<CheckRunJson> {
 #[derive(Deserialize)]
 struct Created {
     id: u64,
+}
+
+/// The newest check run named `name` on `sha`: its conclusion, or its
+/// status while it runs (`in_progress`); `None` when there is none.
+pub(crate) async fn latest_conclusion(
+    api: &Api<'_>,
+    repo: &Repo,
+    sha: &str,
+    name: &str,
+) -> Result<Option<String>, GitHubError> {
+    let path = format!(
+        "{}/commits/{}/check-runs?check_name={}&filter=latest&per_page=100",
+        repo.path(),
+        encode(sha),
+        encode(name)
+    );
+    let runs = api.get_all::<CheckRunJson, CheckRunList>(path).await?;
+    // `latest` keeps the newest run per name and app; two apps may report
+    // the same name, and ids grow with time.
+    Ok(runs
+        .into_iter()
+        .max_by_key(|run| run.id)
+        .map(|run| run.conclusion.unwrap_or(run.status)))
 }
 
 /// The check run named `name` on `head_sha` that carries `external_id`.

@@ -192,71 +192,18 @@ pub(crate) async fn permission(
     Ok(level.unwrap_or(RepoPermission::None))
 }
 
-#[derive(Deserialize)]
-struct CheckRunJson {
-    id: u64,
-    status: String,
-    conclusion: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CheckRunList {
-    check_runs: Vec<CheckRunJson>,
-}
-
-impl From<CheckRunList> for Vec<CheckRunJson> {
-    fn from(list: CheckRunList) -> Self {
-        list.check_runs
-    }
-}
-
-#[derive(Deserialize)]
-struct StatusJson {
-    context: String,
-    state: String,
-}
-
-/// `GET .../commits/{ref}/status`: the newest status of each context.
-#[derive(Deserialize)]
-struct Combined {
-    statuses: Vec<StatusJson>,
-}
-
-impl From<Combined> for Vec<StatusJson> {
-    fn from(combined: Combined) -> Self {
-        combined.statuses
-    }
-}
-
-/// See `GitHub::check_conclusion`.
+/// See `GitHub::check_conclusion`: a check run of that name, else a
+/// commit status of that context.
 pub(crate) async fn check_conclusion(
     api: &Api<'_>,
     repo: &Repo,
     sha: &str,
     check_name: &str,
 ) -> Result<Option<String>, GitHubError> {
-    let path = format!(
-        "{}/commits/{}/check-runs?check_name={}&filter=latest&per_page=100",
-        repo.path(),
-        encode(sha),
-        encode(check_name)
-    );
-    let runs = api.get_all::<CheckRunJson, CheckRunList>(path).await?;
-    // `latest` keeps the newest run per name and app; two apps may report
-    // the same name, and ids grow with time.
-    if let Some(run) = runs.into_iter().max_by_key(|run| run.id) {
-        return Ok(Some(run.conclusion.unwrap_or(run.status)));
+    if let Some(conclusion) = crate::checks::latest_conclusion(api, repo, sha, check_name).await? {
+        return Ok(Some(conclusion));
     }
-    let path = format!(
-        "{}/commits/{}/status?per_page=100",
-        repo.path(),
-        encode(sha)
-    );
-    let statuses = api.get_all::<StatusJson, Combined>(path).await?;
-    Ok(statuses
-        .into_iter()
-        .find(|status| status.context == check_name)
-        .map(|status| status.state))
+    crate::statuses::state_of(api, repo, sha, check_name).await
 }
 
 #[cfg(test)]

@@ -38,12 +38,7 @@ pub(crate) async fn set(
     state: CommitState,
     description: &str,
 ) -> Result<String, GitHubError> {
-    let path = format!(
-        "{}/commits/{}/status?per_page=100",
-        repo.path(),
-        encode(sha)
-    );
-    let newest = api.get_all::<StatusJson, Combined>(path).await?;
+    let newest = newest(api, repo, sha).await?;
     let already = newest.iter().any(|status| {
         status.context == context
             && status.state == state.as_str()
@@ -66,4 +61,28 @@ pub(crate) async fn set(
         "set commit status `{context}` to {}",
         state.as_str()
     ))
+}
+
+/// The newest status of each context on `sha`.
+async fn newest(api: &Api<'_>, repo: &Repo, sha: &str) -> Result<Vec<StatusJson>, GitHubError> {
+    let path = format!(
+        "{}/commits/{}/status?per_page=100",
+        repo.path(),
+        encode(sha)
+    );
+    api.get_all::<StatusJson, Combined>(path).await
+}
+
+/// The state of the newest status `context` on `sha`, if any.
+pub(crate) async fn state_of(
+    api: &Api<'_>,
+    repo: &Repo,
+    sha: &str,
+    context: &str,
+) -> Result<Option<String>, GitHubError> {
+    Ok(newest(api, repo, sha)
+        .await?
+        .into_iter()
+        .find(|status| status.context == context)
+        .map(|status| status.state))
 }

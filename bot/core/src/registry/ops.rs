@@ -372,22 +372,7 @@ pub fn plan_assign(
     version: &str,
     stage: &str,
 ) -> Result<NewTag, RegistryError> {
-    check_stage(stage)?;
-    let (state, found) = registered(registry, name, version)?;
-    if state.stages_of(&found.version).iter().any(|s| s == stage) {
-        return Err(RegistryError::AlreadyInStage {
-            name: name.to_string(),
-            version: found.version.to_string(),
-            stage: stage.to_string(),
-        });
-    }
-    let tag = RegistryTag {
-        artifact: name.to_string(),
-        action: Action::Assign(stage.to_string()),
-        counter: Some(state.next_counter()),
-    };
-    let message = stage_message(&tag, &found.version);
-    Ok(NewTag::new(&tag, &found.commit, message))
+    plan_stage(registry, name, version, stage, true)
 }
 
 /// Unassign `stage` from `name` `version`: `NAME#STAGE!#N`.
@@ -397,18 +382,48 @@ pub fn plan_unassign(
     version: &str,
     stage: &str,
 ) -> Result<NewTag, RegistryError> {
+    plan_stage(registry, name, version, stage, false)
+}
+
+fn plan_stage(
+    registry: &BTreeMap<String, ArtifactState>,
+    name: &str,
+    version: &str,
+    stage: &str,
+    assign: bool,
+) -> Result<NewTag, RegistryError> {
     check_stage(stage)?;
     let (state, found) = registered(registry, name, version)?;
-    if !found.stages.iter().any(|s| s.stage == stage && s.active) {
-        return Err(RegistryError::NoStage {
-            name: name.to_string(),
-            version: found.version.to_string(),
-            stage: stage.to_string(),
-        });
-    }
+    let (name, version, stage) = (
+        name.to_string(),
+        found.version.to_string(),
+        stage.to_string(),
+    );
+    let action = if assign {
+        // The stage it holds, as `gto show` says: assigning again is a no-op
+        // GTO refuses too.
+        if state.stages_of(&found.version).contains(&stage) {
+            return Err(RegistryError::AlreadyInStage {
+                name,
+                version,
+                stage,
+            });
+        }
+        Action::Assign(stage)
+    } else {
+        // Any assignment still in effect on this version can be taken back.
+        if !found.stages.iter().any(|s| s.stage == stage && s.active) {
+            return Err(RegistryError::NoStage {
+                name,
+                version,
+                stage,
+            });
+        }
+        Action::Unassign(stage)
+    };
     let tag = RegistryTag {
-        artifact: name.to_string(),
-        action: Action::Unassign(stage.to_string()),
+        artifact: name,
+        action,
         counter: Some(state.next_counter()),
     };
     let message = stage_message(&tag, &found.version);
