@@ -139,3 +139,118 @@ pub fn stderr(out: &Output) -> String {
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The `gto` release the interoperability tests are pinned to.
+pub const GTO_VERSION: &str = "1.10.1";
+
+/// The `gto` CLI (PyPI `gto`, pinned): `$ANDON_GTO` when set, else a
+/// virtualenv installed once under the target directory. Installation
+/// failing fails the test with pip's own words: the interoperability
+/// tests never skip.
+pub fn gto() -> PathBuf {
+    static GTO: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    GTO.get_or_init(|| match std::env::var_os("ANDON_GTO") {
+        Some(path) => PathBuf::from(path),
+        None => install_gto(),
+    })
+    .clone()
+}
+
+/// `<target>/gto-venv`, made under a lock file so that test binaries
+/// running at the same time install once; a marker file says the install
+/// finished (a killed install is redone).
+fn install_gto() -> PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target dir holds tmp")
+        .to_path_buf();
+    let venv = target.join("gto-venv");
+    let done = venv.join(format!(".andon-gto-{GTO_VERSION}"));
+    let lock = std::fs::File::create(target.join("gto-venv.lock")).expect("create the lock file");
+    lock.lock().expect("lock gto-venv.lock");
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&venv);
+        let venv_arg = venv.to_str().expect("utf-8 path");
+        install_step("python3", &["-m", "venv", venv_arg]);
+        let pip = venv.join("bin/pip");
+        let pinned = format!("gto=={GTO_VERSION}");
+        install_step(
+            pip.to_str().expect("utf-8 path"),
+            &["install", "-q", "--disable-pip-version-check", &pinned],
+        );
+        std::fs::write(&done, "").expect("write the install marker");
+    }
+    venv.join("bin/gto")
+}
+
+fn install_step(program: &str, args: &[&str]) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot install gto: `{program}` does not run: {e}"));
+    assert!(
+        out.status.success(),
+        "cannot install gto: `{program} {}` failed ({}):\n{}{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+}
+
+impl TestRepo {
+    /// Run `gto ARGS` in the repository; panics with its output when it
+    /// fails.
+    pub fn gto(&self, args: &[&str]) -> String {
+        let out = Command::new(gto())
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.data.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("gto runs");
+        assert!(
+            out.status.success(),
+            "gto {args:?} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `gto ARGS --json`, parsed.
+    pub fn gto_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let out = self.gto(&args);
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("gto {args:?} is not JSON ({e}):\n{out}"))
+    }
+
+    /// `andon model ARGS --repo REPO --format json`, parsed; panics unless
+    /// it succeeds.
+    pub fn model_json(&self, args: &[&str]) -> serde_json::Value {
+        let repo = self.path().to_str().expect("utf-8 path");
+        let mut full = vec!["model", "--repo", repo, "--format", "json"];
+        full.extend_from_slice(args);
+        let out = self.andon(&full);
+        assert!(
+            out.status.success(),
+            "andon {full:?} failed ({}):\n{}",
+            out.status,
+            stderr(&out)
+        );
+        serde_json::from_str(&stdout(&out))
+            .unwrap_or_else(|e| panic!("andon {full:?} is not JSON ({e}):\n{}", stdout(&out)))
+    }
+
+    /// `andon model ARGS --repo REPO` as text.
+    pub fn model(&self, args: &[&str]) -> Output {
+        let repo = self.path().to_str().expect("utf-8 path");
+        let mut full = vec!["model", "--repo", repo];
+        full.extend_from_slice(args);
+        self.andon(&full)
+    }
+}

@@ -501,17 +501,23 @@ fn unknown_model(registry: &BTreeMap<String, ArtifactState>, name: Option<&str>)
     }
 }
 
-/// `gto show --json`: each model's latest version and stage holders.
+/// `gto show --json`: each model's latest version and stage holders. As
+/// gto does, every model lists every stage used anywhere in the registry
+/// (deprecated models too), `null` where it holds none.
 pub fn list_json(registry: &BTreeMap<String, ArtifactState>, deprecated: bool) -> Value {
+    let used = used_stages(registry);
     let mut out = serde_json::Map::new();
     for (name, state) in registry {
         if state.deprecated && !deprecated {
             continue;
         }
-        let stages: serde_json::Map<String, Value> = state
-            .stages()
-            .into_iter()
-            .map(|(stage, v)| (stage, json!(v.version.to_string())))
+        let held = state.stages();
+        let stages: serde_json::Map<String, Value> = used
+            .iter()
+            .map(|stage| {
+                let version = held.get(stage).map(|v| v.version.to_string());
+                (stage.clone(), json!(version))
+            })
             .collect();
         let latest = state.latest();
         out.insert(
@@ -525,6 +531,18 @@ pub fn list_json(registry: &BTreeMap<String, ArtifactState>, deprecated: bool) -
         );
     }
     Value::Object(out)
+}
+
+/// Every stage name any version of any model was ever assigned, sorted.
+fn used_stages(registry: &BTreeMap<String, ArtifactState>) -> Vec<String> {
+    let mut used: Vec<String> = registry
+        .values()
+        .flat_map(|s| s.versions.iter())
+        .flat_map(|v| v.stages.iter().map(|s| s.stage.clone()))
+        .collect();
+    used.sort();
+    used.dedup();
+    used
 }
 
 fn list_text(registry: &BTreeMap<String, ArtifactState>, deprecated: bool) -> String {

@@ -309,7 +309,19 @@ pub fn plan_register(
             }
             v
         }
-        None => Version::next(state.versions.first().map(|v| &v.version), bump),
+        // As gto: bump the highest version still registered; a bump onto a
+        // version that exists (deregistered) is refused like an explicit one.
+        None => {
+            let next = Version::next(state.latest().map(|v| &v.version), bump);
+            if let Some(existing) = state.version(&next) {
+                return Err(RegistryError::VersionExists {
+                    name: name.to_string(),
+                    version: next.to_string(),
+                    commit: existing.commit.clone(),
+                });
+            }
+            next
+        }
     };
     let tag = RegistryTag {
         artifact: name.to_string(),

@@ -350,3 +350,33 @@ fn promote_policy_defaults_to_write_and_names_its_mistakes() {
     assert!(PromotePolicy::parse("promote:\n  permision: write\n").is_err());
     assert!(PromotePolicy::parse("promote:\n  permission: god\n").is_err());
 }
+
+#[test]
+fn a_bump_starts_from_the_highest_version_still_registered() {
+    use super::{IndexedTag, Lineage, Registration, plan_register, registry_of};
+    let tag = |name: &str, commit: &str, time: i64| IndexedTag {
+        name: name.into(),
+        target: format!("t-{name}"),
+        commit: commit.into(),
+        time,
+        author: "a".into(),
+        author_email: "a@x".into(),
+        message: String::new(),
+    };
+    let tags = [
+        tag("churn@v0.1.0", "c1", 1),
+        tag("churn@v1.0.0", "c2", 2),
+        tag("churn@v1.0.0!", "c2", 3),
+    ];
+    let reg = registry_of(&tags);
+    let next = plan_register(&reg, "churn", None, Bump::Patch, "c3", &Lineage::default());
+    assert!(
+        matches!(next, Ok(Registration::Tag { ref version, .. }) if version.to_string() == "v0.1.1"),
+        "{next:?}"
+    );
+    let onto = plan_register(&reg, "churn", None, Bump::Major, "c3", &Lineage::default());
+    assert!(
+        matches!(onto, Err(super::RegistryError::VersionExists { .. })),
+        "{onto:?}"
+    );
+}
