@@ -417,13 +417,19 @@ pub fn lineage_for(
 /// Bring the index of `repo` (stored under `key`) up to date from its tag
 /// refs, reading only new or moved tags, and return every registry tag.
 pub fn sync_index(store: &Store, key: &str, repo: &Repo) -> anyhow::Result<Vec<IndexedTag>> {
+    let fingerprint = repo.tag_refs_fingerprint().unwrap_or_default();
+    if let Some(tags) = store.registry_fresh(key, &fingerprint)? {
+        return Ok(tags);
+    }
     let refs = repo.tag_refs()?;
     let targets: HashMap<&str, &str> = refs.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let mut read = |names: &[String]| -> Result<Vec<IndexedTag>, String> {
         let found = repo.tags_named(names).map_err(|e| e.to_string())?;
         Ok(found.into_iter().map(|t| indexed(t, &targets)).collect())
     };
-    Ok(store.registry_sync(key, &refs, &mut read)?.tags)
+    Ok(store
+        .registry_sync(key, &fingerprint, &refs, &mut read)?
+        .tags)
 }
 
 fn indexed(tag: andon_git::TagInfo, targets: &HashMap<&str, &str>) -> IndexedTag {

@@ -442,14 +442,17 @@ pub fn registry(mut events: Vec<TagEvent>) -> BTreeMap<String, ArtifactState> {
     for event in events {
         let state = artifacts.entry(event.tag.artifact.clone()).or_default();
         state.max_counter = state.max_counter.max(event.tag.counter.unwrap_or(0));
-        match &event.tag.action {
+        // The action is small; the event (with its message) moves into
+        // its version rather than being copied.
+        let action = event.tag.action.clone();
+        match &action {
             Action::Create => {}
             Action::Deprecate => state.deprecated = true,
             Action::Register(version) => {
                 match state.versions.iter_mut().find(|v| v.version == *version) {
                     Some(existing) => {
                         existing.registered = true;
-                        existing.events.push(event.clone());
+                        existing.events.push(event);
                     }
                     None => state.versions.push(VersionState {
                         version: version.clone(),
@@ -457,7 +460,7 @@ pub fn registry(mut events: Vec<TagEvent>) -> BTreeMap<String, ArtifactState> {
                         registered_at: event.time,
                         registered: true,
                         stages: Vec::new(),
-                        events: vec![event.clone()],
+                        events: vec![event],
                     }),
                 }
             }
@@ -467,11 +470,11 @@ pub fn registry(mut events: Vec<TagEvent>) -> BTreeMap<String, ArtifactState> {
                     for stage in &mut existing.stages {
                         stage.active = false;
                     }
-                    existing.events.push(event.clone());
+                    existing.events.push(event);
                 }
             }
             Action::Assign(stage) | Action::Unassign(stage) => {
-                let active = matches!(event.tag.action, Action::Assign(_));
+                let active = matches!(action, Action::Assign(_));
                 // The newest registered version at that commit.
                 let Some(version) = state
                     .versions
@@ -492,7 +495,7 @@ pub fn registry(mut events: Vec<TagEvent>) -> BTreeMap<String, ArtifactState> {
                         since: event.time,
                     }),
                 }
-                version.events.push(event.clone());
+                version.events.push(event);
             }
         }
     }

@@ -108,6 +108,55 @@ impl Repo {
         Ok(refs)
     }
 
+    /// A fingerprint of the tag refs that changes whenever a tag is made,
+    /// moved or deleted, without listing them: the size, inode and change
+    /// time of `packed-refs`, and the change time of `refs/tags` and each
+    /// folder under it (git writes a loose ref by renaming a lock file
+    /// into its folder, which changes the folder). `None` when the refs
+    /// are not plain files (a reftable) or cannot be read.
+    pub fn tag_refs_fingerprint(&self) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let repo = self.local();
+        let common = repo.common_dir().to_path_buf();
+        if common.join("reftable").exists() {
+            return None;
+        }
+        let mut out = String::new();
+        match std::fs::metadata(common.join("packed-refs")) {
+            Ok(meta) => out.push_str(&format!(
+                "p{}:{}:{}.{};",
+                meta.size(),
+                meta.ino(),
+                meta.ctime(),
+                meta.ctime_nsec()
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.push_str("p-;"),
+            Err(_) => return None,
+        }
+        let mut folders = vec![common.join("refs/tags")];
+        while let Some(folder) = folders.pop() {
+            let meta = match std::fs::metadata(&folder) {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(_) => return None,
+            };
+            out.push_str(&format!(
+                "{}:{}:{}.{};",
+                folder.display(),
+                meta.ino(),
+                meta.ctime(),
+                meta.ctime_nsec()
+            ));
+            for entry in std::fs::read_dir(&folder).ok()? {
+                let entry = entry.ok()?;
+                if entry.file_type().ok()?.is_dir() {
+                    folders.push(entry.path());
+                }
+            }
+        }
+        Some(out)
+    }
+
     /// Creates the annotated tag `name` on `commit`, by `tagger`, refusing
     /// to replace a tag of that name (a registry event is never rewritten).
     pub fn create_tag(

@@ -353,7 +353,7 @@ fn promote_policy_defaults_to_write_and_names_its_mistakes() {
 
 #[test]
 fn a_bump_starts_from_the_highest_version_still_registered() {
-    use super::{IndexedTag, Lineage, Registration, plan_register, registry_of};
+    use super::{IndexedTag, Lineage, Registration, RegistryError, plan_register, registry_of};
     let tag = |name: &str, commit: &str, time: i64| IndexedTag {
         name: name.into(),
         target: format!("t-{name}"),
@@ -376,7 +376,7 @@ fn a_bump_starts_from_the_highest_version_still_registered() {
     );
     let onto = plan_register(&reg, "churn", None, Bump::Major, "c3", &Lineage::default());
     assert!(
-        matches!(onto, Err(super::RegistryError::VersionExists { .. })),
+        matches!(onto, Err(RegistryError::VersionExists { .. })),
         "{onto:?}"
     );
 }
