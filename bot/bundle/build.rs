@@ -36,7 +36,26 @@ const PLUGINS: &[(&str, &str, &str)] = &[
         "andon_model_register.wasm",
         "model-register.wasm",
     ),
+    ("andon-lgtm", "andon_lgtm.wasm", "lgtm.wasm"),
+    ("andon-approve", "andon_approve.wasm", "approve.wasm"),
+    ("andon-hold", "andon_hold.wasm", "hold.wasm"),
+    ("andon-label", "andon_label.wasm", "label.wasm"),
+    (
+        "andon-andon-cord",
+        "andon_andon_cord.wasm",
+        "andon-cord.wasm",
+    ),
+    (
+        "andon-pr-hygiene",
+        "andon_pr_hygiene.wasm",
+        "pr-hygiene.wasm",
+    ),
     ("andon-testbed", "andon_testbed.wasm", "testbed.wasm"),
+    (
+        "andon-compat-v0-1",
+        "andon_compat_v0_1.wasm",
+        "compat-v0-1.wasm",
+    ),
 ];
 
 const TARGET: &str = "wasm32-wasip2";

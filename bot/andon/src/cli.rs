@@ -62,6 +62,8 @@ enum Command {
     Schedule(ScheduleArgs),
     /// The model registry (GTO tags): `andon model list|show|history|register|assign|unassign|deregister|deprecate`.
     Model(crate::model::ModelArgs),
+    /// Plugin authoring: `andon plugin new|inspect|bench`.
+    Plugin(crate::plugin_cmd::PluginArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -219,6 +221,7 @@ pub fn main() -> ExitCode {
         Command::Artifacts(args) => crate::artifacts::command(&data_dir(cli.data_dir), &args),
         Command::Schedule(args) => schedule(cli.data_dir, &args),
         Command::Model(args) => crate::model::command(&data_dir(cli.data_dir), &args),
+        Command::Plugin(args) => crate::plugin_cmd::command(&data_dir(cli.data_dir), &args),
     };
     match result {
         Ok(code) => code,
@@ -340,6 +343,7 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
         change: Arc::new(change),
         store: store.clone(),
         now_micros,
+        pulls: crate::inputs::Pulls::none(),
     });
     let files = PluginFiles::WorkTree(&root);
     // A schedule runs within its deadline, as the scheduler runs it.

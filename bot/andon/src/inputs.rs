@@ -1,9 +1,10 @@
 //! Step inputs backed by a git repository and the store: the change, files
 //! at the base and head revisions, and the plugin's kv namespace.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use andon_core::change::{AddedLine, Change, ChangedFile, Side};
+use andon_core::event::OpenPullRequest;
 use andon_git::Repo;
 use andon_host::{Blob, BytesBlob, ReadError, StepInputs, Stream};
 use andon_store::{KvStore, Store};
@@ -20,6 +21,44 @@ pub struct RunInputs {
     /// The run's reference time in microseconds since the epoch: the tick a
     /// scheduled run was due at, or when the run started (`dataset.now`).
     pub now_micros: i64,
+    /// The repository's open pull requests, asked of the forge the first
+    /// time a step wants them and kept for the run.
+    pub pulls: Pulls,
+}
+
+/// Open pull requests, listed at most once per run.
+pub struct Pulls {
+    list: Option<Box<PullLister>>,
+    listed: OnceLock<Result<Vec<OpenPullRequest>, String>>,
+}
+
+/// Lists the open pull requests of the run's repository.
+pub type PullLister = dyn Fn() -> Result<Vec<OpenPullRequest>, String> + Send + Sync;
+
+impl Pulls {
+    /// No forge (`andon run`): steps are told so.
+    pub fn none() -> Pulls {
+        Pulls {
+            list: None,
+            listed: OnceLock::new(),
+        }
+    }
+
+    pub fn from(list: Box<PullLister>) -> Pulls {
+        Pulls {
+            list: Some(list),
+            listed: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> Result<Vec<OpenPullRequest>, String> {
+        match &self.list {
+            None => Err(
+                "no forge to ask: open pull requests are only known to `andon serve`".into(),
+            ),
+            Some(list) => self.listed.get_or_init(list).clone(),
+        }
+    }
 }
 
 /// One step's view: the run's inputs plus its kv namespace.
@@ -42,6 +81,10 @@ impl GitInputs {
 impl StepInputs for GitInputs {
     fn changed_files(&self) -> &[ChangedFile] {
         &self.run.change.files
+    }
+
+    fn open_pull_requests(&self) -> Result<Vec<OpenPullRequest>, String> {
+        self.run.pulls.get()
     }
 
     fn added_lines(&self, path: &str) -> &[AddedLine] {

@@ -8,6 +8,7 @@ mod cli;
 mod inputs;
 mod model;
 mod pipeline;
+mod plugin_cmd;
 mod plugins;
 mod report;
 mod serve;

@@ -179,15 +179,17 @@ impl Pipeline {
         let step = planned_step.step;
         let plugin_name = step.uses.display_name();
         let manifest = self.host.manifest(plugin);
+        // A plugin's kv is its own and its repository's: another
+        // repository's plugin never reads it.
         let (namespace, granted) = match &manifest {
             Ok(m) => (
-                m.name.clone(),
+                format!("{}@{}", m.name, event.repository),
                 step.permissions
                     .clone()
                     .unwrap_or_else(|| m.permissions.clone()),
             ),
             Err(_) => (
-                plugin_name.to_string(),
+                format!("{plugin_name}@{}", event.repository),
                 step.permissions.clone().unwrap_or_default(),
             ),
         };

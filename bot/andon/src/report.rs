@@ -133,13 +133,19 @@ pub fn run_text(run: &RunRecord, files_changed: usize) -> String {
     out
 }
 
+/// ` on #N` for an action addressed to another pull request.
+fn on_pull(number: Option<u64>) -> String {
+    number.map(|n| format!(" on #{n}")).unwrap_or_default()
+}
+
 fn render_action(out: &mut String, action: &Action) {
     match action {
-        Action::Comment { body } => {
+        Action::Comment { body, number } => {
             let first = body.lines().next().unwrap_or("");
             let _ = writeln!(
                 out,
-                "       comment: {first}{}",
+                "       comment{}: {first}{}",
+                on_pull(*number),
                 if body.lines().nth(1).is_some() {
                     " …"
                 } else {
@@ -147,11 +153,11 @@ fn render_action(out: &mut String, action: &Action) {
                 }
             );
         }
-        Action::AddLabel { label } => {
-            let _ = writeln!(out, "       add-label {label}");
+        Action::AddLabel { label, number } => {
+            let _ = writeln!(out, "       add-label {label}{}", on_pull(*number));
         }
-        Action::RemoveLabel { label } => {
-            let _ = writeln!(out, "       remove-label {label}");
+        Action::RemoveLabel { label, number } => {
+            let _ = writeln!(out, "       remove-label {label}{}", on_pull(*number));
         }
         Action::CheckRun(run) => render_check_run(out, run),
         Action::Artifact(artifact) => {

@@ -43,6 +43,30 @@ pub const STOCK: &[Plugin] = &[
         name: "model-register",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/model-register.wasm")),
     },
+    Plugin {
+        name: "lgtm",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/lgtm.wasm")),
+    },
+    Plugin {
+        name: "approve",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/approve.wasm")),
+    },
+    Plugin {
+        name: "hold",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/hold.wasm")),
+    },
+    Plugin {
+        name: "label",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/label.wasm")),
+    },
+    Plugin {
+        name: "andon-cord",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/andon-cord.wasm")),
+    },
+    Plugin {
+        name: "pr-hygiene",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/pr-hygiene.wasm")),
+    },
 ];
 
 /// The stock plugin called `name`, if there is one.
@@ -55,6 +79,10 @@ pub mod testing {
     /// The `testbed` component: misbehaves on purpose according to
     /// `with.mode` (see `plugins/testbed`).
     pub const TESTBED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/testbed.wasm"));
+
+    /// A plugin built against the frozen `andon:plugin@0.1.0` contract
+    /// (`plugins/compat-v0-1`), for the compatibility tests.
+    pub const COMPAT_V0_1: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/compat-v0-1.wasm"));
 }
 
 #[cfg(test)]

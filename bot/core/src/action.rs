@@ -79,14 +79,22 @@ pub struct RegisterVersion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Action {
+    /// The step's sticky comment on the event's pull request, or on pull
+    /// request `number`.
     Comment {
         body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<u64>,
     },
     AddLabel {
         label: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<u64>,
     },
     RemoveLabel {
         label: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<u64>,
     },
     CheckRun(CheckRun),
     Artifact(Artifact),
@@ -174,8 +182,8 @@ impl Action {
     /// Approximate size in bytes, for the output limit.
     pub fn size_hint(&self) -> usize {
         match self {
-            Action::Comment { body } => body.len(),
-            Action::AddLabel { label } | Action::RemoveLabel { label } => label.len(),
+            Action::Comment { body, .. } => body.len(),
+            Action::AddLabel { label, .. } | Action::RemoveLabel { label, .. } => label.len(),
             Action::CheckRun(run) => {
                 run.name.len()
                     + run.title.len()
@@ -227,6 +235,7 @@ mod tests {
     fn actions_serialize_with_a_kebab_case_kind() {
         let json = serde_json::to_value(Action::AddLabel {
             label: "size/XS".into(),
+            number: None,
         })
         .expect("serializes");
         assert_eq!(json["kind"], "add-label");

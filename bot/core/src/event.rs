@@ -12,6 +12,10 @@ pub enum EventKind {
     Manual,
     Comment,
     Schedule,
+    /// A review submitted on a pull request.
+    Review,
+    /// One of andon's own runs finished (on a push or a schedule).
+    WorkflowRun,
 }
 
 impl EventKind {
@@ -23,6 +27,8 @@ impl EventKind {
             EventKind::Manual => "manual",
             EventKind::Comment => "comment",
             EventKind::Schedule => "schedule",
+            EventKind::Review => "review",
+            EventKind::WorkflowRun => "workflow_run",
         }
     }
 
@@ -34,6 +40,8 @@ impl EventKind {
             "manual" => EventKind::Manual,
             "comment" => EventKind::Comment,
             "schedule" => EventKind::Schedule,
+            "review" => EventKind::Review,
+            "workflow_run" => EventKind::WorkflowRun,
             _ => return None,
         })
     }
@@ -80,6 +88,50 @@ pub struct Event {
     pub command: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
+    /// The author's repository permission (`admin` … `none`), asked of
+    /// GitHub, for comment and review events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_permission: Option<String>,
+    /// A review's state: `approved`, `changes_requested`, `commented`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_state: Option<String>,
+    /// The run that finished, for workflow-run events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunInfo>,
+    /// The repository's default branch, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_branch: Option<String>,
+}
+
+/// A finished run of andon, as a workflow-run event carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: u64,
+    pub workflow: String,
+    /// `success`, `failure`, `error` or `cancelled`.
+    pub status: String,
+    /// What the run ran for (`push` or `schedule`).
+    pub event: EventKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    pub head: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// One line on what failed; empty on success.
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// An open pull request, as a forge lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenPullRequest {
+    pub number: u64,
+    pub title: String,
+    pub author: String,
+    pub labels: Vec<String>,
+    pub head: String,
+    pub base_branch: String,
+    pub draft: bool,
 }
 
 impl Event {
@@ -100,6 +152,10 @@ impl Event {
             labels: Vec::new(),
             command: None,
             args: Vec::new(),
+            author_permission: None,
+            review_state: None,
+            run: None,
+            default_branch: None,
         }
     }
 }

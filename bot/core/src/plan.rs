@@ -115,12 +115,45 @@ pub fn applies(workflow: &Workflow, event: &Event, changed: &[&str]) -> Result<(
         EventKind::Manual if on.manual => Ok(()),
         EventKind::Manual => Err("no `manual` trigger".into()),
         EventKind::Comment => match (&on.comment, &event.command) {
-            (Some(trigger), Some(command)) if &trigger.command == command => Ok(()),
-            (Some(trigger), _) => Err(format!("the comment is not `/{}`", trigger.command)),
+            (Some(trigger), Some(command)) if trigger.commands.contains(command) => Ok(()),
+            (Some(trigger), _) => Err(format!(
+                "the comment is not {}",
+                trigger
+                    .commands
+                    .iter()
+                    .map(|c| format!("`/{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )),
             (None, _) => Err("no `comment` trigger".into()),
         },
         EventKind::Schedule if !on.schedule.is_empty() => Ok(()),
         EventKind::Schedule => Err("no `schedule` trigger".into()),
+        EventKind::Review => {
+            let Some(trigger) = &on.review else {
+                return Err("no `review` trigger".into());
+            };
+            let state = event.review_state.as_deref().unwrap_or("commented");
+            if !trigger.states.iter().any(|s| s == state) {
+                return Err(format!("review state `{state}` is not in `states`"));
+            }
+            branch_and_paths(event, trigger.branches.as_ref(), None, changed)
+        }
+        EventKind::WorkflowRun => {
+            let (Some(trigger), Some(run)) = (&on.workflow_run, &event.run) else {
+                return Err("no `workflow_run` trigger".into());
+            };
+            // A run of this very workflow never triggers it: no loops.
+            if run.workflow == workflow.name {
+                return Err("a workflow does not run for its own runs".into());
+            }
+            if let Some(names) = &trigger.workflows
+                && !names.iter().any(|n| n == &run.workflow)
+            {
+                return Err(format!("workflow `{}` is not in `workflows`", run.workflow));
+            }
+            branch_and_paths(event, trigger.branches.as_ref(), None, changed)
+        }
     }
 }
 

@@ -69,14 +69,20 @@ mod tests {
     use super::*;
 
     fn label(name: &str) -> Action {
-        Action::AddLabel { label: name.into() }
+        Action::AddLabel {
+            label: name.into(),
+            number: None,
+        }
     }
 
     #[test]
     fn actions_without_permission_are_denied_with_a_reason() {
         let actions = vec![
             label("size/XS"),
-            Action::Comment { body: "hi".into() },
+            Action::Comment {
+                body: "hi".into(),
+                number: None,
+            },
             Action::Fail {
                 reason: "stop".into(),
             },

@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 
 use crate::action::{Action, Conclusion};
+use crate::event::{Event, EventKind, RunInfo};
 use crate::effect::{CommitState, Effect, PlannedEffect};
 use crate::manifest::Manifest;
 use crate::run::{RunRecord, Status, StepRecord};
@@ -43,6 +44,53 @@ pub fn run_summary(run: &RunRecord) -> (Conclusion, String, String) {
         Status::Skipped => Conclusion::Skipped,
     };
     (conclusion, title(run, status), summary(run))
+}
+
+/// The `workflow_run` event for a finished run of a push or a schedule,
+/// for workflows that watch andon's own runs (`on: workflow_run`);
+/// `None` for runs of other events (no chains of follow-ups).
+pub fn workflow_run_event(run: &RunRecord, default_branch: Option<&str>) -> Option<Event> {
+    if !matches!(run.event.kind, EventKind::Push | EventKind::Schedule) {
+        return None;
+    }
+    let status = overall_status(run);
+    if status == Status::Skipped {
+        return None;
+    }
+    // A scheduled run checks out the default branch.
+    let branch = match run.event.kind {
+        EventKind::Schedule => run
+            .event
+            .branch
+            .clone()
+            .or_else(|| default_branch.map(str::to_string)),
+        _ => run.event.branch.clone(),
+    };
+    let url = (run.event.repository.contains('/') && !run.event.head.is_empty()).then(|| {
+        format!(
+            "https://github.com/{}/commit/{}/checks",
+            run.event.repository, run.event.head
+        )
+    });
+    let mut event = Event::new(EventKind::WorkflowRun, &run.event.repository, &run.event.head);
+    event.action = Some("completed".into());
+    event.branch.clone_from(&branch);
+    event.default_branch = default_branch.map(str::to_string);
+    event.run = Some(RunInfo {
+        id: run.id,
+        workflow: run.workflow.clone(),
+        status: status.as_str().to_string(),
+        event: run.event.kind,
+        branch,
+        head: run.event.head.clone(),
+        url,
+        summary: if status == Status::Success {
+            String::new()
+        } else {
+            title(run, status)
+        },
+    });
+    Some(event)
 }
 
 /// The run's status, from its record and its steps: an error anywhere
@@ -291,13 +339,12 @@ pub fn help(workflows: &[&Workflow], plugins: &[(String, Manifest)]) -> String {
     }
     let mut commands: Vec<(&str, &str, &str)> = workflows
         .iter()
-        .filter_map(|w| {
-            let trigger = w.on.comment.as_ref()?;
-            Some((
-                trigger.command.as_str(),
-                trigger.permission.as_str(),
-                w.name.as_str(),
-            ))
+        .filter_map(|w| Some((w, w.on.comment.as_ref()?)))
+        .flat_map(|(w, trigger)| {
+            trigger
+                .commands
+                .iter()
+                .map(|c| (c.as_str(), trigger.permission.as_str(), w.name.as_str()))
         })
         .collect();
     commands.sort_unstable();
@@ -453,24 +500,36 @@ pub fn effects_for_run(
         effect,
     };
     let mut effects = Vec::new();
-    // Desired label states, last word wins: (label, present, key).
-    let mut labels: Vec<(&str, bool, String)> = Vec::new();
+    // Desired label states per pull request, last word wins:
+    // (number, label, present, key).
+    let mut labels: Vec<(u64, &str, bool, String)> = Vec::new();
     for step in &run.steps {
-        let comments: Vec<&str> = step
-            .actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Comment { body } => Some(body.as_str()),
-                _ => None,
-            })
-            .collect();
-        if let (Some(number), false) = (number, comments.is_empty()) {
+        // The step's sticky comments, one per pull request it addresses
+        // (the event's, or others named by `comment-on`), in order.
+        let mut comments: Vec<(u64, Vec<&str>)> = Vec::new();
+        for action in &step.actions {
+            if let Action::Comment { body, number: to } = action
+                && let Some(target) = to.or(number)
+            {
+                match comments.iter_mut().find(|(n, _)| *n == target) {
+                    Some((_, bodies)) => bodies.push(body),
+                    None => comments.push((target, vec![body])),
+                }
+            }
+        }
+        for (target, bodies) in comments {
+            // The event's own pull request keeps the key it always had.
+            let key = if Some(target) == number {
+                format!("{base}/{}/comment", step.id)
+            } else {
+                format!("{base}/{}/comment/{target}", step.id)
+            };
             effects.push(planned(
-                format!("{base}/{}/comment", step.id),
+                key,
                 Effect::StickyComment {
-                    number,
+                    number: target,
                     marker: format!("{}/{}", run.workflow, step.id),
-                    body: neutralise(&comments.join("\n\n")),
+                    body: neutralise(&bodies.join("\n\n")),
                 },
             ));
         }
@@ -490,28 +549,32 @@ pub fn effects_for_run(
                         annotations: check.annotations.clone(),
                     },
                 )),
-                Action::AddLabel { label } | Action::RemoveLabel { label } => {
+                Action::AddLabel { label, number: to } | Action::RemoveLabel { label, number: to } => {
+                    let Some(target) = to.or(number) else {
+                        continue;
+                    };
                     let present = matches!(action, Action::AddLabel { .. });
-                    match labels.iter_mut().find(|(l, _, _)| l == label) {
-                        Some(entry) => *entry = (label.as_str(), present, key),
-                        None => labels.push((label.as_str(), present, key)),
+                    match labels
+                        .iter_mut()
+                        .find(|(n, l, _, _)| *n == target && l == label)
+                    {
+                        Some(entry) => *entry = (target, label.as_str(), present, key),
+                        None => labels.push((target, label.as_str(), present, key)),
                     }
                 }
                 _ => {}
             }
         }
     }
-    if let Some(number) = number {
-        for (label, present, key) in labels {
-            effects.push(planned(
-                key,
-                Effect::Label {
-                    number,
-                    label: label.to_string(),
-                    present,
-                },
-            ));
-        }
+    for (number, label, present, key) in labels {
+        effects.push(planned(
+            key,
+            Effect::Label {
+                number,
+                label: label.to_string(),
+                present,
+            },
+        ));
     }
     if !head.is_empty() {
         let (conclusion, title, summary) = run_summary(run);

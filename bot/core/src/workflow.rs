@@ -40,6 +40,32 @@ pub struct Triggers {
     pub manual: bool,
     pub comment: Option<CommentTrigger>,
     pub schedule: Vec<ScheduleTrigger>,
+    pub review: Option<ReviewTrigger>,
+    pub workflow_run: Option<WorkflowRunTrigger>,
+}
+
+/// Reviews submitted on pull requests (`on: review`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewTrigger {
+    /// Review states: `approved`, `changes_requested`, `commented`.
+    pub states: Vec<String>,
+    /// Base branches; `None` means any.
+    pub branches: Option<Filter>,
+}
+
+/// The review states a workflow runs on when it names none.
+pub const REVIEW_STATES: [&str; 3] = ["approved", "changes_requested", "commented"];
+
+/// andon's own runs finishing (`on: workflow_run`), as GitHub Actions'
+/// `workflow_run: {types: [completed]}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowRunTrigger {
+    /// The workflows whose runs count, by name; `None` means every other
+    /// workflow.
+    pub workflows: Option<Vec<String>>,
+    /// The branches the runs ran on; `None` means any (a scheduled run
+    /// counts as the default branch's).
+    pub branches: Option<Filter>,
 }
 
 /// The pull request actions a workflow runs on when it names none, as in
@@ -63,9 +89,10 @@ pub struct PushTrigger {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommentTrigger {
-    /// The command without its slash: `data-check` for `/data-check` and
-    /// `/andon run data-check`.
-    pub command: String,
+    /// The commands without their slash: `data-check` for `/data-check`,
+    /// `/andon data-check` and `/andon run data-check`. The first is the
+    /// workflow's name for `/andon run`.
+    pub commands: Vec<String>,
     /// The repository permission needed: `read`, `triage`, `write`,
     /// `maintain` or `admin`.
     pub permission: String,
@@ -229,7 +256,9 @@ const STEP_KEYS: &[&str] = &[
 ];
 const PR_KEYS: &[&str] = &["types", "branches", "paths"];
 const PUSH_KEYS: &[&str] = &["branches", "paths"];
-const COMMENT_KEYS: &[&str] = &["command", "permission"];
+const COMMENT_KEYS: &[&str] = &["command", "commands", "permission"];
+const REVIEW_KEYS: &[&str] = &["states", "branches"];
+const WORKFLOW_RUN_KEYS: &[&str] = &["workflows", "branches"];
 const POLICY_KEYS: &[&str] = &[
     "missed",
     "max_catchup",
@@ -250,7 +279,15 @@ const SCHEDULE_KEYS: &[&str] = &[
 ];
 const REPORT_KEYS: &[&str] = &["status", "issue", "when"];
 const CONCURRENCY_KEYS: &[&str] = &["group", "cancel_in_progress"];
-const TRIGGERS: &[&str] = &["pull_request", "push", "manual", "comment", "schedule"];
+const TRIGGERS: &[&str] = &[
+    "pull_request",
+    "push",
+    "manual",
+    "comment",
+    "schedule",
+    "review",
+    "workflow_run",
+];
 const PR_TYPES: &[&str] = &crate::webhook::PULL_REQUEST_ACTIONS;
 const REPO_PERMISSIONS: &[&str] = &["read", "triage", "write", "maintain", "admin"];
 
@@ -638,6 +675,8 @@ impl Checker<'_> {
                 "manual" => triggers.manual = true,
                 "comment" => triggers.comment = self.comment(&value),
                 "schedule" => triggers.schedule = self.schedule(&value),
+                "review" => triggers.review = self.review(&value),
+                "workflow_run" => triggers.workflow_run = self.workflow_run(&value),
                 other => self.error(
                     &at,
                     format!("unknown trigger `{other}`"),
@@ -699,24 +738,39 @@ impl Checker<'_> {
     }
 
     fn comment(&mut self, node: &Node) -> Option<CommentTrigger> {
-        let mut command = None;
+        let mut commands: Vec<String> = Vec::new();
         let mut permission = String::from("write");
         for (key, _, value) in self.mapping(node, "`on.comment`", COMMENT_KEYS)? {
             match key {
-                "command" => {
-                    command = self
-                        .string(value, "`command`")
-                        .map(|c| c.trim_start_matches('/').to_string());
-                    if let Some(c) = &command
-                        && !c
-                            .chars()
-                            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-                    {
-                        self.error(
-                            value,
-                            format!("command `{c}` may only use letters, digits, `-` and `_`"),
-                            None,
-                        );
+                "command" | "commands" => {
+                    let names: Vec<(String, Node)> = if key == "command" {
+                        self.string(value, "`command`")
+                            .map(|c| vec![(c, value.clone())])
+                            .unwrap_or_default()
+                    } else {
+                        self.strings(value, "`commands`").unwrap_or_default()
+                    };
+                    for (name, at) in names {
+                        let name = name.trim_start_matches('/').to_string();
+                        if name.is_empty()
+                            || !name
+                                .chars()
+                                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+                        {
+                            self.error(
+                                &at,
+                                format!("command `{name}` may only use letters, digits, `-` and `_`"),
+                                None,
+                            );
+                        } else if crate::command::ANDON_SUBCOMMANDS.contains(&name.as_str()) {
+                            self.error(
+                                &at,
+                                format!("`{name}` is one of andon's own commands (`/andon {name}`)"),
+                                Some("pick another name".into()),
+                            );
+                        } else if !commands.contains(&name) {
+                            commands.push(name);
+                        }
                     }
                 }
                 "permission" => {
@@ -734,20 +788,70 @@ impl Checker<'_> {
                 _ => {}
             }
         }
-        match command {
-            Some(command) => Some(CommentTrigger {
-                command,
-                permission,
-            }),
-            None => {
-                self.error(
-                    node,
-                    "`on.comment` needs a `command`",
-                    Some("for example `comment: { command: data-check }`".into()),
-                );
-                None
+        if commands.is_empty() {
+            self.error(
+                node,
+                "`on.comment` needs a `command` or `commands`",
+                Some("for example `comment: { command: data-check }` or `comment: { commands: [lgtm] }`".into()),
+            );
+            return None;
+        }
+        Some(CommentTrigger {
+            commands,
+            permission,
+        })
+    }
+
+    fn review(&mut self, node: &Node) -> Option<ReviewTrigger> {
+        let mut trigger = ReviewTrigger {
+            states: REVIEW_STATES.iter().map(ToString::to_string).collect(),
+            branches: None,
+        };
+        if node.value == Value::Null {
+            return Some(trigger);
+        }
+        for (key, _, value) in self.mapping(node, "`on.review`", REVIEW_KEYS)? {
+            match key {
+                "states" => {
+                    let states = self.strings(value, "`states`")?;
+                    for (state, at) in &states {
+                        if !REVIEW_STATES.contains(&state.as_str()) {
+                            self.error(
+                                at,
+                                format!("unknown review state `{state}`"),
+                                Some(suggest(state, &REVIEW_STATES)),
+                            );
+                        }
+                    }
+                    trigger.states = states.into_iter().map(|(s, _)| s).collect();
+                }
+                "branches" => trigger.branches = self.filter(value, "`branches`"),
+                _ => {}
             }
         }
+        Some(trigger)
+    }
+
+    fn workflow_run(&mut self, node: &Node) -> Option<WorkflowRunTrigger> {
+        let mut trigger = WorkflowRunTrigger {
+            workflows: None,
+            branches: None,
+        };
+        if node.value == Value::Null {
+            return Some(trigger);
+        }
+        for (key, _, value) in self.mapping(node, "`on.workflow_run`", WORKFLOW_RUN_KEYS)? {
+            match key {
+                "workflows" => {
+                    trigger.workflows = self
+                        .strings(value, "`workflows`")
+                        .map(|names| names.into_iter().map(|(n, _)| n).collect());
+                }
+                "branches" => trigger.branches = self.filter(value, "`branches`"),
+                _ => {}
+            }
+        }
+        Some(trigger)
     }
 
     fn schedule(&mut self, node: &Node) -> Vec<ScheduleTrigger> {
@@ -1127,6 +1231,8 @@ impl Triggers {
             EventKind::Manual => self.manual,
             EventKind::Comment => self.comment.is_some(),
             EventKind::Schedule => !self.schedule.is_empty(),
+            EventKind::Review => self.review.is_some(),
+            EventKind::WorkflowRun => self.workflow_run.is_some(),
         }
     }
 }

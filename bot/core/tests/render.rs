@@ -57,15 +57,18 @@ fn run(workflow: &str, event: Event, steps: Vec<StepRecord>) -> RunRecord {
 }
 
 fn comment(body: &str) -> Action {
-    Action::Comment { body: body.into() }
+    Action::Comment {
+        body: body.into(),
+        number: None,
+    }
 }
 
 fn label(name: &str, present: bool) -> Action {
     let label = name.to_string();
     if present {
-        Action::AddLabel { label }
+        Action::AddLabel { label, number: None }
     } else {
-        Action::RemoveLabel { label }
+        Action::RemoveLabel { label, number: None }
     }
 }
 

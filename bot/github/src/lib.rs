@@ -193,6 +193,16 @@ impl GitHub {
         reads::pull_request(&self.api(installation)?, &repo, number).await
     }
 
+    /// The open pull requests of `repo`, oldest first.
+    pub async fn open_pull_requests(
+        &self,
+        installation: Option<u64>,
+        repo: &str,
+    ) -> Result<Vec<PullRequestInfo>, GitHubError> {
+        let repo = Repo::parse(repo)?;
+        reads::open_pull_requests(&self.api(installation)?, &repo).await
+    }
+
     /// What `user` may do in `repo`; [`RepoPermission::None`] when GitHub
     /// does not know them there (404).
     pub async fn permission(

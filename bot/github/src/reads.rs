@@ -141,34 +141,54 @@ pub(crate) async fn pull_request(
 ) -> Result<PullRequestInfo, GitHubError> {
     let path = format!("{}/pulls/{number}", repo.path());
     let pull: PullJson = api.json(Verb::Get, &path, None).await?;
-    let state = if pull.merged || pull.merged_at.is_some() {
-        PullRequestState::Merged
-    } else if pull.state == "open" {
-        PullRequestState::Open
-    } else {
-        PullRequestState::Closed
-    };
-    let fork = match (&pull.head.repo, &pull.base.repo) {
-        (Some(head), Some(base)) => !head.full_name.eq_ignore_ascii_case(&base.full_name),
-        _ => true,
-    };
-    Ok(PullRequestInfo {
-        number: pull.number,
-        title: pull.title,
-        body: pull.body.unwrap_or_default(),
-        author: pull
-            .user
-            .map_or_else(|| "ghost".to_owned(), |user| user.login),
-        state,
-        draft: pull.draft,
-        head_sha: pull.head.sha,
-        head_ref: pull.head.name,
-        base_sha: pull.base.sha,
-        base_ref: pull.base.name,
-        labels: pull.labels.into_iter().map(|label| label.name).collect(),
-        fork,
-        head_clone_url: pull.head.repo.and_then(|repo| repo.clone_url),
-    })
+    Ok(pull.into())
+}
+
+/// The open pull requests of `repo`, oldest first (at most
+/// `MAX_PAGES` pages of 100).
+pub(crate) async fn open_pull_requests(
+    api: &Api<'_>,
+    repo: &Repo,
+) -> Result<Vec<PullRequestInfo>, GitHubError> {
+    let path = format!(
+        "{}/pulls?state=open&sort=created&direction=asc&per_page=100",
+        repo.path()
+    );
+    let pulls = api.get_all::<PullJson, Vec<PullJson>>(path).await?;
+    Ok(pulls.into_iter().map(PullRequestInfo::from).collect())
+}
+
+impl From<PullJson> for PullRequestInfo {
+    fn from(pull: PullJson) -> PullRequestInfo {
+        let state = if pull.merged || pull.merged_at.is_some() {
+            PullRequestState::Merged
+        } else if pull.state == "open" {
+            PullRequestState::Open
+        } else {
+            PullRequestState::Closed
+        };
+        let fork = match (&pull.head.repo, &pull.base.repo) {
+            (Some(head), Some(base)) => !head.full_name.eq_ignore_ascii_case(&base.full_name),
+            _ => true,
+        };
+        PullRequestInfo {
+            number: pull.number,
+            title: pull.title,
+            body: pull.body.unwrap_or_default(),
+            author: pull
+                .user
+                .map_or_else(|| "ghost".to_owned(), |user| user.login),
+            state,
+            draft: pull.draft,
+            head_sha: pull.head.sha,
+            head_ref: pull.head.name,
+            base_sha: pull.base.sha,
+            base_ref: pull.base.name,
+            labels: pull.labels.into_iter().map(|label| label.name).collect(),
+            fork,
+            head_clone_url: pull.head.repo.and_then(|repo| repo.clone_url),
+        }
+    }
 }
 
 pub(crate) async fn permission(

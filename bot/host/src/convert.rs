@@ -5,7 +5,7 @@ use andon_core::action::{
     RegisterVersion,
 };
 use andon_core::change::{ChangedFile, FileStatus};
-use andon_core::event::{Event, EventKind};
+use andon_core::event::{Event, EventKind, OpenPullRequest};
 use andon_core::manifest::{CommandInfo, Manifest, Permission};
 use sha2::{Digest, Sha256};
 
@@ -34,6 +34,8 @@ fn event_kind(kind: EventKind) -> wit::EventKind {
         EventKind::Manual => wit::EventKind::Manual,
         EventKind::Comment => wit::EventKind::Comment,
         EventKind::Schedule => wit::EventKind::Schedule,
+        EventKind::Review => wit::EventKind::Review,
+        EventKind::WorkflowRun => wit::EventKind::WorkflowRun,
     }
 }
 
@@ -44,6 +46,8 @@ fn core_event_kind(kind: wit::EventKind) -> EventKind {
         wit::EventKind::Manual => EventKind::Manual,
         wit::EventKind::Comment => EventKind::Comment,
         wit::EventKind::Schedule => EventKind::Schedule,
+        wit::EventKind::Review => EventKind::Review,
+        wit::EventKind::WorkflowRun => EventKind::WorkflowRun,
     }
 }
 
@@ -63,6 +67,31 @@ pub fn event(event: &Event) -> wit::Event {
         labels: event.labels.clone(),
         command: event.command.clone(),
         args: event.args.clone(),
+        author_permission: event.author_permission.clone(),
+        review_state: event.review_state.clone(),
+        run: event.run.as_ref().map(|run| wit::RunInfo {
+            id: run.id,
+            workflow: run.workflow.clone(),
+            status: run.status.clone(),
+            event: event_kind(run.event),
+            branch: run.branch.clone(),
+            head: run.head.clone(),
+            url: run.url.clone(),
+            summary: run.summary.clone(),
+        }),
+        default_branch: event.default_branch.clone(),
+    }
+}
+
+pub fn pull_request(pull: &OpenPullRequest) -> wit::PullRequest {
+    wit::PullRequest {
+        number: pull.number,
+        title: pull.title.clone(),
+        author: pull.author.clone(),
+        labels: pull.labels.clone(),
+        head: pull.head.clone(),
+        base_branch: pull.base_branch.clone(),
+        draft: pull.draft,
     }
 }
 
@@ -99,9 +128,27 @@ pub fn manifest(m: wit::Manifest) -> Manifest {
 
 pub fn action(action: wit::Action) -> Action {
     match action {
-        wit::Action::Comment(body) => Action::Comment { body },
-        wit::Action::AddLabel(label) => Action::AddLabel { label },
-        wit::Action::RemoveLabel(label) => Action::RemoveLabel { label },
+        wit::Action::Comment(body) => Action::Comment { body, number: None },
+        wit::Action::AddLabel(label) => Action::AddLabel {
+            label,
+            number: None,
+        },
+        wit::Action::RemoveLabel(label) => Action::RemoveLabel {
+            label,
+            number: None,
+        },
+        wit::Action::CommentOn(c) => Action::Comment {
+            body: c.body,
+            number: Some(c.number),
+        },
+        wit::Action::AddLabelTo(l) => Action::AddLabel {
+            label: l.label,
+            number: Some(l.number),
+        },
+        wit::Action::RemoveLabelFrom(l) => Action::RemoveLabel {
+            label: l.label,
+            number: Some(l.number),
+        },
         wit::Action::CheckRun(run) => Action::CheckRun(CheckRun {
             name: run.name,
             conclusion: match run.conclusion {

@@ -17,11 +17,11 @@ use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
 };
 
-use crate::bindings::{PluginPre, wit};
+use crate::bindings::{PluginPre, v0_1, wit};
 use crate::error::{LoadError, StepError};
 use crate::inputs::{EmptyInputs, StepInputs};
 use crate::state::StepState;
-use crate::{cache, convert};
+use crate::{cache, compat, convert};
 
 /// How often the epoch ticks: the granularity of step timeouts.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -101,8 +101,20 @@ pub struct DatasetRead {
 pub struct Plugin {
     name: String,
     sha256: String,
-    pre: PluginPre<StepState>,
+    pre: Pre,
     manifest: OnceLock<Manifest>,
+}
+
+/// A plugin linked against the contract version it was built for.
+enum Pre {
+    Current(PluginPre<StepState>),
+    V0_1(v0_1::PluginPre<StepState>),
+}
+
+/// An instance's exports, by contract version.
+enum Exports {
+    Current(crate::bindings::Plugin),
+    V0_1(v0_1::Plugin),
 }
 
 impl std::fmt::Debug for Plugin {
@@ -123,6 +135,14 @@ impl Plugin {
     /// Hex sha256 of the component bytes.
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// The WIT package the plugin was built against (`andon:plugin@0.2.0`).
+    pub fn wit_version(&self) -> &'static str {
+        match self.pre {
+            Pre::Current(_) => crate::WIT_VERSION,
+            Pre::V0_1(_) => "andon:plugin@0.1.0",
+        }
     }
 }
 
@@ -156,6 +176,8 @@ impl PluginHost {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         crate::bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        v0_1::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_ticker(engine.clone(), ticker_stop.clone())
@@ -261,7 +283,26 @@ impl PluginHost {
             .linker
             .instantiate_pre(component)
             .map_err(|e| invalid(name, &e))?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| invalid(name, &e))?;
+        let built_for = component
+            .component_type()
+            .imports(&self.engine)
+            .find_map(|(import, _)| {
+                let version = import.strip_prefix("andon:plugin/")?.split_once('@')?.1;
+                Some(version.to_string())
+            });
+        let pre = match built_for.as_deref() {
+            Some("0.1.0") => {
+                Pre::V0_1(v0_1::PluginPre::new(instance_pre).map_err(|e| invalid(name, &e))?)
+            }
+            Some(_) => Pre::Current(PluginPre::new(instance_pre).map_err(|e| invalid(name, &e))?),
+            // A plugin that imports nothing of andon's: its exports decide.
+            None => match PluginPre::new(instance_pre.clone()) {
+                Ok(pre) => Pre::Current(pre),
+                Err(_) => Pre::V0_1(
+                    v0_1::PluginPre::new(instance_pre).map_err(|e| invalid(name, &e))?,
+                ),
+            },
+        };
         Ok(Plugin {
             name: name.to_string(),
             sha256: sha256.to_string(),
@@ -281,7 +322,12 @@ impl PluginHost {
         }
         .clamp_to(&self.config.max);
         let mut session = self.start(plugin, Arc::new(EmptyInputs), &limits)?;
-        let describe = session.bindings.call_describe(&mut session.store);
+        let describe = match &session.exports {
+            Exports::Current(exports) => exports.call_describe(&mut session.store),
+            Exports::V0_1(exports) => exports
+                .call_describe(&mut session.store)
+                .and_then(|m| Ok(compat::cast(&m).map_err(wasmtime::Error::msg)?)),
+        };
         let manifest = describe
             .map(convert::manifest)
             .map_err(|e| session.classify(plugin, &limits, &e))?;
@@ -345,9 +391,13 @@ impl PluginHost {
                 .set_fuel(limits.fuel.unwrap_or(u64::MAX))
                 .map_err(|e| instantiate_error(plugin, &e))?;
         }
-        match plugin.pre.instantiate(&mut store) {
-            Ok(bindings) => Ok(Ready {
-                bindings,
+        let instantiated = match &plugin.pre {
+            Pre::Current(pre) => pre.instantiate(&mut store).map(Exports::Current),
+            Pre::V0_1(pre) => pre.instantiate(&mut store).map(Exports::V0_1),
+        };
+        match instantiated {
+            Ok(exports) => Ok(Ready {
+                exports,
                 store,
                 fuel: self.config.fuel,
             }),
@@ -408,7 +458,7 @@ impl PluginHost {
 
 /// A fresh store with the plugin instantiated in it, for one call.
 struct Ready {
-    bindings: crate::bindings::Plugin,
+    exports: Exports,
     store: Store<StepState>,
     fuel: bool,
 }
@@ -426,7 +476,27 @@ impl Ready {
             step_id: invocation.step_id.to_string(),
             config: invocation.config.to_string(),
         };
-        match self.bindings.call_run(&mut self.store, &wit_invocation) {
+        let returned = match &self.exports {
+            Exports::Current(exports) => exports.call_run(&mut self.store, &wit_invocation),
+            Exports::V0_1(exports) => {
+                let old = match compat::invocation(&wit_invocation) {
+                    Ok(old) => old,
+                    Err(message) => {
+                        return Err(StepError::Failed {
+                            plugin: plugin.name.clone(),
+                            message,
+                        });
+                    }
+                };
+                exports.call_run(&mut self.store, &old).and_then(|result| {
+                    Ok(match result {
+                        Ok(actions) => Ok(compat::cast(&actions).map_err(wasmtime::Error::msg)?),
+                        Err(error) => Err(compat::cast(&error).map_err(wasmtime::Error::msg)?),
+                    })
+                })
+            }
+        };
+        match returned {
             Ok(Ok(actions)) => {
                 let actions: Vec<Action> = actions.into_iter().map(convert::action).collect();
                 let size: usize = actions.iter().map(Action::size_hint).sum();

@@ -4,6 +4,7 @@
 use std::io::Read;
 
 use andon_core::change::{AddedLine, ChangedFile, Side};
+use andon_core::event::OpenPullRequest;
 
 /// Why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +69,11 @@ pub trait StepInputs: Send + Sync {
     /// A value from this plugin's own namespace.
     fn kv_get(&self, _key: &str) -> Option<Vec<u8>> {
         None
+    }
+
+    /// The repository's open pull requests, as the forge lists them now.
+    fn open_pull_requests(&self) -> Result<Vec<OpenPullRequest>, String> {
+        Err("no forge to ask: open pull requests are only known to `andon serve`".into())
     }
 }
 

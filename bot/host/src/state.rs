@@ -258,6 +258,13 @@ impl wit_host::Host for StepState {
         self.outputs.insert(name, parsed);
         Ok(Ok(()))
     }
+
+    fn open_pull_requests(&mut self) -> Result<Result<Vec<wit::PullRequest>, String>> {
+        Ok(self
+            .inputs
+            .open_pull_requests()
+            .map(|pulls| pulls.iter().map(crate::convert::pull_request).collect()))
+    }
 }
 
 impl wit_host::HostBlob for StepState {

@@ -116,7 +116,7 @@ fn run_with(
 
 fn comment(outcome: &StepOutcome) -> String {
     match outcome.result.as_ref().expect("step succeeded").as_slice() {
-        [Action::Comment { body }] => body.clone(),
+        [Action::Comment { body, .. }] => body.clone(),
         other => panic!("expected one comment, got {other:?}"),
     }
 }

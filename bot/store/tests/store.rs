@@ -349,6 +349,7 @@ fn sample_run() -> RunRecord {
                 actions: vec![
                     Action::AddLabel {
                         label: "size/XS".into(),
+                        number: None,
                     },
                     Action::KvSet {
                         key: "last".into(),
@@ -356,7 +357,10 @@ fn sample_run() -> RunRecord {
                     },
                 ],
                 denied: vec![Denied {
-                    action: Action::Comment { body: "hi".into() },
+                    action: Action::Comment {
+                        body: "hi".into(),
+                        number: None,
+                    },
                     reason: "step `size` was not granted `comment`".into(),
                 }],
                 outputs: Default::default(),
@@ -385,6 +389,7 @@ fn sample_run() -> RunRecord {
                     }),
                     Action::Comment {
                         body: "**2 checks failed**".into(),
+                        number: Some(7),
                     },
                     Action::Fail {
                         reason: "orders failed".into(),

@@ -1,6 +1,11 @@
 //! The guest SDK for andon plugins.
 //!
-//! It owns the one `wit_bindgen::generate!` site for the `andon:plugin@0.1.0`
+//! Write a plugin as a type implementing [`Plugin`] (`describe`, and `run`
+//! over the invocation and a `&dyn Host`), export it with
+//! [`plugin!`](crate::plugin), and test its logic natively with
+//! [`testing::FakeHost`] and [`testing::event`].
+//!
+//! It owns the one `wit_bindgen::generate!` site for the `andon:plugin@0.2.0`
 //! world and re-exports the generated items under stable paths:
 //!
 //! - [`types`]: the WIT `types` interface (`Invocation`, `Action`, `Manifest`…)
@@ -26,8 +31,10 @@ extern crate self as andon_pdk;
 pub mod glob;
 
 mod config;
+mod sdk;
 
 pub use config::{config, parse_config};
+pub use sdk::{Host, Plugin, RepoPermission, WasmHost, read_error_message};
 
 /// The generated bindings. Use the re-exports instead; the layout of this
 /// module follows wit-bindgen and may change with it.
@@ -67,27 +74,7 @@ pub use bindings::andon::plugin::host;
 /// Datasets the host parses into typed column batches (CSV, JSON Lines).
 pub use bindings::andon::plugin::dataset;
 
-/// Builders for native unit tests of plugin logic.
-pub mod testing {
-    use crate::dataset::{Column, TextValues, Values};
-
-    /// A text column as the host sends it; `None` is a null.
-    pub fn text_column(values: &[Option<&str>]) -> Column {
-        let mut offsets = vec![0u32];
-        let mut data = Vec::new();
-        let mut status = Vec::new();
-        for v in values {
-            data.extend_from_slice(v.unwrap_or("").as_bytes());
-            offsets.push(u32::try_from(data.len()).expect("a test column under 4 GiB"));
-            // 0: a value, 1: null (see `column.status` in wit/plugin.wit).
-            status.push(u8::from(v.is_none()));
-        }
-        Column {
-            values: Values::Text(TextValues { offsets, data }),
-            status,
-        }
-    }
-}
+pub mod testing;
 
 /// A dataset error as a phrase for a message: `not found (data/x.csv)`,
 /// `no column `email``, `malformed: line 3: …`.

@@ -333,6 +333,8 @@ fn kind_name(kind: EventKind) -> &'static str {
         EventKind::Manual => "manual",
         EventKind::Comment => "comment",
         EventKind::Schedule => "schedule",
+        EventKind::Review => "review",
+        EventKind::WorkflowRun => "workflow-run",
     }
 }
 
@@ -372,6 +374,10 @@ mod tests {
             labels: vec!["bug".into()],
             command: None,
             args: Vec::new(),
+            author_permission: None,
+            review_state: None,
+            run: None,
+            default_branch: None,
         };
         let v: Value = serde_json::from_str(&echo_json(&event, 3)).expect("json");
         assert_eq!(v["kind"], "pull-request");

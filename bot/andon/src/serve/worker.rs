@@ -25,7 +25,7 @@ use andon_core::change::Change;
 use andon_core::command::{Command, CommandLine};
 use andon_core::diagnostic::Severity;
 use andon_core::effect::{Effect, PlannedEffect};
-use andon_core::event::{Event, EventKind};
+use andon_core::event::{Event, EventKind, OpenPullRequest};
 use andon_core::limits::Limits;
 use andon_core::plan::{self, PlannedRun};
 use andon_core::render;
@@ -38,7 +38,7 @@ use andon_git::{Mirrors, Repo};
 use andon_github::{GitHub, PullRequestInfo, RepoPermission};
 use andon_host::PluginHost;
 use andon_store::{
-    DeliveryRecord, DeliveryState, InboxStore, KvStore, OutboxStore, RunQuery, RunStore,
+    DeliveryRecord, DeliveryState, InboxStore, KvStore, NewDelivery, OutboxStore, RunQuery, RunStore,
     ScheduleStore, Store, StoreError, SyncReport,
 };
 use anyhow::{Context as _, anyhow, bail};
@@ -50,7 +50,7 @@ use tokio::task::JoinSet;
 use super::{Shared, now_ms};
 
 mod registry;
-use crate::inputs::RunInputs;
+use crate::inputs::{Pulls, RunInputs};
 use crate::pipeline::{KvWrites, Pipeline, RunBudget};
 use crate::plugins::{self, PluginFiles};
 
@@ -63,6 +63,9 @@ const WINDOW: usize = 64;
 const MAX_COMMANDS: usize = 10;
 /// The kv namespace andon itself uses (trust granted by `/andon ok-to-test`).
 const ANDON_NAMESPACE: &str = "andon";
+/// The inbox event of a finished scheduled run, for the workflows that
+/// watch andon's runs (`on: workflow_run`); its body is an [`Incoming`].
+const WORKFLOW_RUN_DELIVERY: &str = "andon_workflow_run";
 
 /// What every worker needs.
 pub struct Context {
@@ -366,15 +369,26 @@ pub fn process(context: &Context, handle: &Handle, delivery: &DeliveryRecord) ->
         Ok(None) => return Outcome::Failed("the delivery's payload is missing".into()),
         Err(error) => return Outcome::Retry(error.into()),
     };
-    let parsed = match webhook::parse(&delivery.event, &body, context.self_login.as_deref()) {
-        Ok(parsed) => parsed,
-        Err(error) => return Outcome::Failed(format!("cannot read the payload: {error}")),
+    let parsed = if delivery.event == WORKFLOW_RUN_DELIVERY {
+        match serde_json::from_slice::<Incoming>(&body) {
+            Ok(incoming) => Parsed::Route(incoming),
+            Err(error) => return Outcome::Failed(format!("cannot read the follow-up: {error}")),
+        }
+    } else {
+        match webhook::parse(&delivery.event, &body, context.self_login.as_deref()) {
+            Ok(parsed) => parsed,
+            Err(error) => return Outcome::Failed(format!("cannot read the payload: {error}")),
+        }
     };
-    let incoming = match parsed {
+    let mut incoming = match parsed {
         Parsed::Ping { .. } => return Outcome::Ignored("ping".into()),
         Parsed::Ignore { reason } => return Outcome::Ignored(reason),
         Parsed::Route(incoming) => incoming,
     };
+    incoming
+        .event
+        .default_branch
+        .clone_from(&incoming.default_branch);
     let mut job = Job {
         context,
         handle,
@@ -535,10 +549,27 @@ impl Job<'_> {
                 let event = self.incoming.event.clone();
                 self.run_workflows(&event, &Selection::Triggered)
             }
-            EventKind::Comment => self.commands(),
-            EventKind::Manual | EventKind::Schedule => Ok(Some(
-                "manual and scheduled events do not come from webhooks".into(),
-            )),
+            EventKind::Comment => {
+                let commands = self.commands()?;
+                match self.incoming.review_state.clone() {
+                    // A review runs the workflows that watch reviews, with
+                    // or without commands in its body.
+                    Some(state) => {
+                        let reviewed = self.review(state)?;
+                        Ok(commands.and(reviewed))
+                    }
+                    None => Ok(commands),
+                }
+            }
+            // A scheduled run finished (queued by `run_checkout`).
+            EventKind::WorkflowRun => {
+                let event = self.incoming.event.clone();
+                self.run_workflows(&event, &Selection::Triggered)
+            }
+            EventKind::Manual | EventKind::Schedule | EventKind::Review => Ok(Some(format!(
+                "{} events do not come from webhooks",
+                self.incoming.event.kind
+            ))),
         }
     }
 
@@ -602,6 +633,18 @@ impl Job<'_> {
         self.incoming.fork = info.fork;
         self.pull = Some(info);
         Ok(())
+    }
+
+    /// A submitted review: the workflows with an `on: review` trigger for
+    /// its state.
+    fn review(&mut self, state: String) -> anyhow::Result<Option<String>> {
+        let mut event = self.incoming.event.clone();
+        event.kind = EventKind::Review;
+        event.action = Some("submitted".into());
+        event.review_state = Some(state);
+        event.command = None;
+        event.args = Vec::new();
+        self.run_workflows(&event, &Selection::Triggered)
     }
 
     /// Commands in a comment or review body, each answered.
@@ -680,6 +723,22 @@ impl Job<'_> {
                 self.reply(line, help);
             }
             Command::Unknown { text, suggestion } => {
+                // `/andon NAME ARGS` is `/NAME ARGS` when a workflow declares
+                // NAME: workflow commands live under andon's name too.
+                let mut words = text.split_whitespace().skip(1);
+                if let Some(name) = words.next()
+                    && self.declared_commands()?.iter().any(|(c, _)| c == name)
+                {
+                    let custom = CommandLine {
+                        line: line.line,
+                        text: line.text.clone(),
+                        command: Command::Custom {
+                            name: name.to_string(),
+                            args: words.map(str::to_string).collect(),
+                        },
+                    };
+                    return self.command(&custom);
+                }
                 self.react(line, "confused")?;
                 self.reply(line, render::unknown_command(text, suggestion.as_deref()));
             }
@@ -759,13 +818,7 @@ impl Job<'_> {
             } => self.promote(line, model, version, stage)?,
             Command::Custom { name, args } => {
                 self.complete_pull_request()?;
-                let declared: Vec<(String, String)> = self
-                    .workflows()?
-                    .workflows
-                    .iter()
-                    .filter_map(|w| w.on.comment.as_ref())
-                    .map(|c| (c.command.clone(), c.permission.clone()))
-                    .collect();
+                let declared = self.declared_commands()?;
                 let Some((_, permission)) = declared.iter().find(|(c, _)| c == name) else {
                     let known: Vec<&str> = declared.iter().map(|(c, _)| c.as_str()).collect();
                     if let Some(best) = andon_core::command::resolve_custom(name, &known) {
@@ -791,6 +844,30 @@ impl Job<'_> {
             }
         }
         Ok(true)
+    }
+
+    /// The commands the default branch's workflows declare, with the
+    /// permission each needs (the strictest when several declare one).
+    fn declared_commands(&mut self) -> anyhow::Result<Vec<(String, String)>> {
+        let mut declared: Vec<(String, String)> = Vec::new();
+        for trigger in self
+            .workflows()?
+            .workflows
+            .iter()
+            .filter_map(|w| w.on.comment.as_ref())
+        {
+            for command in &trigger.commands {
+                let level = |p: &str| RepoPermission::parse(p).unwrap_or(RepoPermission::Write);
+                match declared.iter_mut().find(|(c, _)| c == command) {
+                    Some((_, needed)) if level(&trigger.permission) > level(needed) => {
+                        needed.clone_from(&trigger.permission);
+                    }
+                    Some(_) => {}
+                    None => declared.push((command.clone(), trigger.permission.clone())),
+                }
+            }
+        }
+        Ok(declared)
     }
 
     /// Who opened the pull request (a comment's author is someone else).
@@ -978,6 +1055,16 @@ impl Job<'_> {
         event: &Event,
         selection: &Selection<'_>,
     ) -> anyhow::Result<Option<String>> {
+        let mut event = event.clone();
+        // Plugins may rely on the author's permission for comments and
+        // reviews: it is asked of GitHub, never read from the payload.
+        if matches!(event.kind, EventKind::Comment | EventKind::Review)
+            && event.author_permission.is_none()
+            && let Some(author) = event.author.clone()
+        {
+            event.author_permission = Some(self.permission_of(&author)?.as_str().to_string());
+        }
+        let event = &event;
         let loaded = self.workflows()?;
         let (workflows, repo, default_rev) = (&loaded.workflows, &loaded.repo, &loaded.rev);
         let base = match &event.base {
@@ -1042,6 +1129,7 @@ impl Job<'_> {
             change,
             store: self.context.store.clone(),
             now_micros: crate::inputs::now_micros(),
+            pulls: self.pull_lister(),
         });
         let pipeline = Pipeline {
             host: self.context.host.clone(),
@@ -1068,7 +1156,46 @@ impl Job<'_> {
             self.kv_writes.extend(kv_writes);
             self.runs.push(run);
         }
+        // Workflows that watch andon's own runs (`on: workflow_run`) run
+        // for each run of a push, in the same delivery.
+        let finished: Vec<Event> = self.runs[offset..]
+            .iter()
+            .filter_map(|run| {
+                render::workflow_run_event(run, self.incoming.default_branch.as_deref())
+            })
+            .collect();
+        for event in finished {
+            self.run_workflows(&event, &Selection::Triggered)?;
+        }
         Ok(None)
+    }
+
+    /// Lists the repository's open pull requests for plugins that ask
+    /// (`host.open-pull-requests`), through the GitHub API.
+    fn pull_lister(&self) -> Pulls {
+        let Some(github) = self.context.github.clone() else {
+            return Pulls::none();
+        };
+        let handle = self.handle.clone();
+        let installation = self.incoming.installation;
+        let repository = self.repository().to_string();
+        Pulls::from(Box::new(move || {
+            let pulls = handle
+                .block_on(github.open_pull_requests(installation, &repository))
+                .map_err(|error| format!("cannot list the open pull requests: {error}"))?;
+            Ok(pulls
+                .into_iter()
+                .map(|pull| OpenPullRequest {
+                    number: pull.number,
+                    title: pull.title,
+                    author: pull.author,
+                    labels: pull.labels,
+                    head: pull.head_sha,
+                    base_branch: pull.base_ref,
+                    draft: pull.draft,
+                })
+                .collect())
+        }))
     }
 
     /// A workflow file changed in a pull request is not run (it could do
@@ -1462,6 +1589,7 @@ fn run_checkout(
         change: Arc::new(Change::default()),
         store: store.clone(),
         now_micros: i64::try_from(job.tick_ms.saturating_mul(1000)).unwrap_or(i64::MAX),
+        pulls: Pulls::none(),
     });
     let pipeline = Pipeline {
         host: context.host.clone(),
@@ -1520,6 +1648,15 @@ fn run_checkout(
             if !effects.is_empty() {
                 context.wake_executor();
             }
+            if let Origin::GitHub {
+                installation,
+                clone_url,
+                default_branch,
+            } = &entry.origin
+                && let Some(event) = render::workflow_run_event(&run, Some(default_branch))
+            {
+                follow_up(store, event, *installation, clone_url, default_branch);
+            }
         }
         None => tracing::info!(
             schedule = job.id,
@@ -1528,6 +1665,45 @@ fn run_checkout(
         ),
     }
     Ok(())
+}
+
+/// Queue a finished scheduled run as a delivery of its own, so the
+/// workflows watching andon's runs run for it like for a push's runs. The
+/// workers pick it up when the tick's job wakes them.
+fn follow_up(
+    store: &Store,
+    event: Event,
+    installation: Option<u64>,
+    clone_url: &Option<String>,
+    default_branch: &str,
+) {
+    let id = event.run.as_ref().map_or(0, |run| run.id);
+    let incoming = Incoming {
+        event,
+        installation,
+        clone_url: clone_url.clone(),
+        default_branch: Some(default_branch.to_string()),
+        sender: "andon".into(),
+        comment_id: None,
+        commands: Vec::new(),
+        fork: false,
+        review_state: None,
+    };
+    let queued = serde_json::to_vec(&incoming)
+        .map_err(|error| error.to_string())
+        .and_then(|body| {
+            store
+                .accept(&NewDelivery {
+                    id: format!("andon-run-{id}"),
+                    event: WORKFLOW_RUN_DELIVERY.into(),
+                    received_at_ms: now_ms(),
+                    body,
+                })
+                .map_err(|error| error.to_string())
+        });
+    if let Err(error) = queued {
+        tracing::warn!(run = id, %error, "cannot queue the finished run for `workflow_run` workflows");
+    }
 }
 
 fn trust_key(repository: &str, number: u64) -> String {

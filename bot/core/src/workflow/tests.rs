@@ -57,7 +57,7 @@ fn a_full_workflow_parses() {
             .expect("paths")
             .matches("src/generated/a.rs")
     );
-    assert_eq!(wf.on.comment.as_ref().expect("comment").command, "review");
+    assert_eq!(wf.on.comment.as_ref().expect("comment").commands, ["review"]);
     assert_eq!(wf.on.schedule[0].timezone.as_deref(), Some("Europe/Paris"));
     assert!(wf.on.manual);
     assert!(
@@ -189,7 +189,7 @@ fn cron_and_comment_triggers_are_checked() {
         &[
             "2: error: cron expression `* *` has 2 fields, expected 5",
             "3: error: unknown permission level `root`",
-            "3: error: `on.comment` needs a `command`",
+            "3: error: `on.comment` needs a `command` or `commands`",
         ],
     );
 }
@@ -334,6 +334,28 @@ fn schedule_settings_without_a_schedule_are_pointed_out() {
         &[
             "2: warning: `schedule_policy` has no effect: the workflow has no `on.schedule`",
             "3: warning: `report` has no effect: the workflow has no `on.schedule`",
+        ],
+    );
+}
+
+#[test]
+fn review_workflow_run_and_command_lists_parse() {
+    let parsed = parse(
+        "wf.yml",
+        "name: review\non:\n  comment: { commands: [lgtm, approve], permission: read }\n  review: { states: [approved] }\n  workflow_run: { workflows: [ci], branches: [main] }\nsteps: [{ uses: size }]\n",
+    );
+    let wf = parsed.workflow.expect("valid");
+    let comment = wf.on.comment.expect("comment");
+    assert_eq!(comment.commands, ["lgtm", "approve"]);
+    assert_eq!(comment.permission, "read");
+    assert_eq!(wf.on.review.expect("review").states, ["approved"]);
+    let run = wf.on.workflow_run.expect("workflow_run");
+    assert_eq!(run.workflows, Some(vec!["ci".to_string()]));
+    check(
+        "on:\n  review: { states: [aproved] }\n  comment: { commands: [run, ok] }\nsteps: [{ uses: size }]\n",
+        &[
+            "2: error: unknown review state `aproved`",
+            "3: error: `run` is one of andon's own commands (`/andon run`)",
         ],
     );
 }

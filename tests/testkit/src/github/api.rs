@@ -439,6 +439,7 @@ impl State {
             ("PUT", ["issues", n, "labels"]) => self.replace_labels(request, repo, number(n)?),
             ("DELETE", ["issues", n, "labels"]) => self.clear_labels(repo, number(n)?),
             ("DELETE", ["issues", n, "labels", name]) => self.remove_label(repo, number(n)?, name),
+            ("GET", ["pulls"]) => self.list_pulls(request, repo),
             ("GET", ["pulls", n]) => self.get_pull(repo, number(n)?),
             ("GET", ["collaborators", user, "permission"]) => self.get_permission(repo, user),
             _ => return None,

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::IssuedToken;
+use super::{IssuedToken, PullRequest};
 use super::api::{Incoming, Reply, State, repo_key};
 
 impl State {
@@ -64,6 +64,22 @@ impl State {
             Some(pr) => Reply::json(200, self.pull(repo, &pr)),
             None => Reply::not_found(),
         }
+    }
+
+    /// `GET /repos/{o}/{r}/pulls`: the registered pull requests in `state`
+    /// (`open` by default, `closed` or `all`), oldest first, paginated.
+    pub(super) fn list_pulls(&mut self, request: &Incoming, repo: &str) -> Reply {
+        let state = request.param("state").unwrap_or("open").to_owned();
+        let mut pulls: Vec<PullRequest> = self
+            .pulls
+            .iter()
+            .filter(|((r, _), pr)| *r == repo_key(repo) && (state == "all" || pr.state == state))
+            .map(|(_, pr)| pr.clone())
+            .collect();
+        pulls.sort_by_key(|pr| pr.number);
+        let (page, link) = self.paginate(request, &pulls);
+        let items: Vec<_> = page.iter().map(|pr| self.pull(repo, pr)).collect();
+        Reply::json(200, serde_json::Value::Array(items)).link(link)
     }
 
     /// `GET /repos/{o}/{r}/collaborators/{user}/permission`.
