@@ -131,6 +131,7 @@ fn spawn(data: &Path, github_url: &str, extra_env: &[(String, String)]) -> (Chil
     let mut command = Command::new(env!("CARGO_BIN_EXE_andon"));
     command
         .arg("serve")
+        .env("ANDON_PLUGIN_CACHE", crate::support::plugin_cache())
         .env("ANDON_LISTEN", "127.0.0.1:0")
         .env("ANDON_DATA_DIR", data)
         .env("ANDON_WEBHOOK_SECRET", "old-secret,e2e-webhook-secret")

@@ -118,10 +118,17 @@ pub fn assert_contains(text: &str, expected: &[&str]) {
     }
 }
 
+/// One compiled-plugin cache for every test's `andon` (entries are keyed
+/// by content and engine), so each stock plugin compiles once per run.
+pub fn plugin_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-plugin-cache")
+}
+
 pub fn andon(data_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_andon"))
         .args(args)
         .env("ANDON_DATA_DIR", data_dir)
+        .env("ANDON_PLUGIN_CACHE", plugin_cache())
         .env_remove("ANDON_LOG")
         .output()
         .expect("andon runs")

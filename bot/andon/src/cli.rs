@@ -328,7 +328,7 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
     let data_dir = data_dir(data_dir_flag);
     let store = open_store(&data_dir)?;
     let host = PluginHost::new(HostConfig {
-        cache_dir: Some(data_dir.join("plugins")),
+        cache_dir: Some(plugin_cache(&data_dir)),
         ..HostConfig::default()
     })?;
     let pipeline = Pipeline {
@@ -641,6 +641,16 @@ fn runs(data_dir_flag: Option<PathBuf>, args: &RunsArgs) -> anyhow::Result<ExitC
 }
 
 /// An RFC 3339 instant as microseconds since the epoch.
+/// Where compiled plugins are cached: `$ANDON_PLUGIN_CACHE`, else
+/// `plugins/` in the data dir. Entries are keyed by the component's sha256
+/// and the engine's compatibility hash, so one cache may serve several
+/// data dirs (the tests share one).
+pub fn plugin_cache(data_dir: &Path) -> PathBuf {
+    std::env::var_os("ANDON_PLUGIN_CACHE")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(|| data_dir.join("plugins"), PathBuf::from)
+}
+
 fn parse_rfc3339(text: &str) -> Result<i64, String> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|at| at.timestamp_micros())
@@ -704,7 +714,7 @@ fn replay(data_dir_flag: Option<PathBuf>, args: &ReplayArgs) -> anyhow::Result<E
     let data_dir = data_dir(data_dir_flag);
     let store = open_store(&data_dir)?;
     let host = Arc::new(PluginHost::new(HostConfig {
-        cache_dir: Some(data_dir.join("plugins")),
+        cache_dir: Some(plugin_cache(&data_dir)),
         ..HostConfig::default()
     })?);
     let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body));

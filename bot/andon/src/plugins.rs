@@ -83,15 +83,22 @@ pub fn warm(host: &PluginHost) {
     }
 }
 
-/// The manifest of every bundled plugin that loads, by name (for
-/// `/andon help`).
-pub fn bundled_manifests(host: &PluginHost) -> Vec<(String, Manifest)> {
-    andon_bundle::STOCK
+/// The manifests of the plugins `workflows` use, by how their steps name
+/// them (for `/andon help`); a plugin that does not load is left out.
+pub fn manifests_for(
+    host: &PluginHost,
+    workflows: &[&andon_core::workflow::Workflow],
+    files: &PluginFiles<'_>,
+) -> Vec<(String, Manifest)> {
+    let mut seen = std::collections::HashSet::new();
+    workflows
         .iter()
-        .filter_map(|plugin| {
-            let loaded = host.load(plugin.name, plugin.wasm, None).ok()?;
-            let manifest = host.manifest(&loaded).ok()?;
-            Some((plugin.name.to_string(), manifest))
+        .flat_map(|w| &w.steps)
+        .filter(|step| seen.insert(step.uses.display_name().to_string()))
+        .filter_map(|step| {
+            let plugin = load(host, &step.uses, files).ok()?;
+            let manifest = host.manifest(&plugin).ok()?;
+            Some((step.uses.display_name().to_string(), manifest))
         })
         .collect()
 }

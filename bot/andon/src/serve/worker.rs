@@ -511,10 +511,27 @@ impl Job<'_> {
             &effects,
             now_ms(),
         ) {
-            Ok(_) => Outcome::Done {
-                runs: self.runs,
-                effects: effects.into_iter().map(|(_, e)| e).collect(),
-            },
+            Ok(_) => {
+                // Workflows that watch andon's own runs (`on: workflow_run`)
+                // run for each finished run of a push, as a delivery of its
+                // own once the run has its id.
+                let default_branch = self.incoming.default_branch.as_deref().unwrap_or("main");
+                for run in &self.runs {
+                    if let Some(event) = render::workflow_run_event(run, Some(default_branch)) {
+                        follow_up(
+                            &self.context.store,
+                            event,
+                            self.incoming.installation,
+                            &self.incoming.clone_url,
+                            default_branch,
+                        );
+                    }
+                }
+                Outcome::Done {
+                    runs: self.runs,
+                    effects: effects.into_iter().map(|(_, e)| e).collect(),
+                }
+            }
             Err(StoreError::AlreadyProcessed { .. }) => {
                 Outcome::Ignored("already processed".into())
             }
@@ -921,9 +938,13 @@ impl Job<'_> {
     fn help_text(&mut self) -> anyhow::Result<String> {
         let loaded = self.workflows()?;
         let refs: Vec<&Workflow> = loaded.workflows.iter().collect();
+        let files = PluginFiles::Commit {
+            repo: &loaded.repo,
+            rev: &loaded.rev,
+        };
         Ok(render::help(
             &refs,
-            &plugins::bundled_manifests(&self.context.host),
+            &plugins::manifests_for(&self.context.host, &refs, &files),
         ))
     }
 
@@ -1155,17 +1176,6 @@ impl Job<'_> {
             self.registry_effects(repo, &run, index)?;
             self.kv_writes.extend(kv_writes);
             self.runs.push(run);
-        }
-        // Workflows that watch andon's own runs (`on: workflow_run`) run
-        // for each run of a push, in the same delivery.
-        let finished: Vec<Event> = self.runs[offset..]
-            .iter()
-            .filter_map(|run| {
-                render::workflow_run_event(run, self.incoming.default_branch.as_deref())
-            })
-            .collect();
-        for event in finished {
-            self.run_workflows(&event, &Selection::Triggered)?;
         }
         Ok(None)
     }
@@ -1667,9 +1677,10 @@ fn run_checkout(
     Ok(())
 }
 
-/// Queue a finished scheduled run as a delivery of its own, so the
-/// workflows watching andon's runs run for it like for a push's runs. The
-/// workers pick it up when the tick's job wakes them.
+/// Queue a finished run of a push or a schedule as a delivery of its own,
+/// for the workflows watching andon's runs. The workers pick it up when
+/// the job that queued it wakes them as it ends. Queued after the run is
+/// committed, so a crash in between loses the follow-up, never the run.
 fn follow_up(
     store: &Store,
     event: Event,
