@@ -49,10 +49,7 @@ impl TryFrom<RawConfig> for Config {
     type Error = String;
 
     fn try_from(raw: RawConfig) -> Result<Self, String> {
-        let label = raw.label.trim().to_string();
-        if label.is_empty() {
-            return Err("`label` must not be empty".into());
-        }
+        let label = andon_pdk::non_empty(&raw.label, "label")?;
         let clear_permission = RepoPermission::parse(&raw.clear_permission);
         if clear_permission == RepoPermission::None {
             return Err(format!(

@@ -59,10 +59,7 @@ impl TryFrom<RawConfig> for Config {
     type Error = String;
 
     fn try_from(raw: RawConfig) -> Result<Config, String> {
-        let label = raw.label.trim().to_string();
-        if label.is_empty() {
-            return Err("`with.label` must not be empty".into());
-        }
+        let label = andon_pdk::non_empty(&raw.label, "with.label")?;
         let fallback = match raw.no_owners_approver_permission.as_deref() {
             None => None,
             Some(text) => match RepoPermission::parse(text) {

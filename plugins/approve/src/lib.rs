@@ -10,7 +10,7 @@
 
 pub mod approval;
 pub mod config;
-pub mod owners;
+pub use andon_pdk::owners;
 pub mod render;
 pub mod state;
 

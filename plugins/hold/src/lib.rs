@@ -7,7 +7,7 @@
 //! replies: the label appearing or going is the answer.
 
 use andon_pdk::types::{
-    Action, CommandInfo, Event, EventKind, Invocation, Manifest, Permission, PluginError,
+    Action, Event, EventKind, Invocation, Manifest, Permission, PluginError,
 };
 use andon_pdk::{Host, Plugin};
 use serde::Deserialize;
@@ -50,12 +50,9 @@ impl TryFrom<RawConfig> for Config {
     type Error = String;
 
     fn try_from(raw: RawConfig) -> Result<Self, String> {
-        let label = raw.label.trim();
-        if label.is_empty() {
-            return Err("`label` must not be empty".into());
-        }
+        let label = andon_pdk::non_empty(&raw.label, "label")?;
         Ok(Config {
-            label: label.to_string(),
+            label,
         })
     }
 }
@@ -101,11 +98,7 @@ pub struct Hold;
 
 impl Plugin for Hold {
     fn describe() -> Manifest {
-        let command = |name: &str, usage: &str, description: &str| CommandInfo {
-            name: name.into(),
-            usage: usage.into(),
-            description: description.into(),
-        };
+        let command = andon_pdk::command_info;
         Manifest {
             name: "hold".into(),
             version: env!("CARGO_PKG_VERSION").into(),

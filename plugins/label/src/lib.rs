@@ -11,7 +11,7 @@ pub mod config;
 pub mod plan;
 
 use andon_pdk::types::{
-    Action, CommandInfo, EventKind, Invocation, Manifest, Permission, PluginError,
+    Action, EventKind, Invocation, Manifest, Permission, PluginError,
 };
 use andon_pdk::{Host, Plugin, RepoPermission};
 
@@ -42,11 +42,7 @@ pub struct Label;
 
 impl Plugin for Label {
     fn describe() -> Manifest {
-        let command = |name: &str, usage: &str, description: &str| CommandInfo {
-            name: name.into(),
-            usage: usage.into(),
-            description: description.into(),
-        };
+        let command = andon_pdk::command_info;
         Manifest {
             name: "label".into(),
             version: env!("CARGO_PKG_VERSION").into(),

@@ -10,11 +10,9 @@
 
 pub mod plan;
 
-// Prow's OWNERS format, shared with the approve plugin: a plugin crate
-// cannot depend on another (both export the component's functions). The
-// module's own `//!` docs say more.
-#[path = "../../approve/src/owners.rs"]
-pub mod owners;
+// Prow's OWNERS format, from the plugin kit (the approve plugin reads it
+// too).
+pub use andon_pdk::owners;
 
 use andon_pdk::types::{
     Action, CommandInfo, EventKind, Invocation, LogLevel, Manifest, Permission, PluginError, Side,

@@ -59,6 +59,16 @@ fn kind_of(value: &serde_json::Value) -> &'static str {
     }
 }
 
+/// `value` trimmed, or an error naming `key` when nothing is left: for
+/// config values such as a label's name.
+pub fn non_empty(value: &str, key: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(format!("`{key}` must not be empty"));
+    }
+    Ok(value.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

@@ -29,11 +29,12 @@
 extern crate self as andon_pdk;
 
 pub mod glob;
+pub mod owners;
 
 mod config;
 mod sdk;
 
-pub use config::{config, parse_config};
+pub use config::{config, non_empty, parse_config};
 pub use sdk::{Host, Plugin, RepoPermission, WasmHost, read_error_message};
 
 /// The generated bindings. Use the re-exports instead; the layout of this
@@ -75,6 +76,15 @@ pub use bindings::andon::plugin::host;
 pub use bindings::andon::plugin::dataset;
 
 pub mod testing;
+
+/// A slash command for a manifest's `commands`.
+pub fn command_info(name: &str, usage: &str, description: &str) -> types::CommandInfo {
+    types::CommandInfo {
+        name: name.into(),
+        usage: usage.into(),
+        description: description.into(),
+    }
+}
 
 /// A dataset error as a phrase for a message: `not found (data/x.csv)`,
 /// `no column `email``, `malformed: line 3: …`.

@@ -12,14 +12,13 @@
 //! above it then apply) and reported as a [`Problem`] naming it and its
 //! line, so a pull request fixing a broken OWNERS file stays approvable.
 //!
-//! Shared by the `approve` and `lgtm` plugins: `lgtm` includes this file by
-//! `#[path]`, because one plugin crate cannot depend on another (both export
-//! the component's `describe` and `run`).
+//! Used by the `approve` and `lgtm` stock plugins; any plugin that reads
+//! Prow's OWNERS files can use it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use andon_pdk::types::{ChangedFile, FileStatus};
+use crate::types::{ChangedFile, FileStatus};
 use andon_yaml::{Node, Value};
 
 /// The name of a folder's owners file.
