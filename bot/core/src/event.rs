@@ -101,6 +101,9 @@ pub struct Event {
     /// The repository's default branch, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_branch: Option<String>,
+    /// Who opened the pull request (`author` is who caused the event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request_author: Option<String>,
 }
 
 /// A finished run of andon, as a workflow-run event carries it.
@@ -156,6 +159,7 @@ impl Event {
             review_state: None,
             run: None,
             default_branch: None,
+            pull_request_author: None,
         }
     }
 }

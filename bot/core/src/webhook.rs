@@ -192,6 +192,7 @@ fn issue_comment(p: &Payload<'_>, sender: &str) -> Result<Parsed, WebhookError> 
     event.number = Some(p.u64("issue.number")?);
     event.title = p.opt_string("issue.title")?;
     event.labels = p.labels("issue.labels")?;
+    event.pull_request_author = p.opt_string("issue.user.login")?;
     event.author = Some(p.str("comment.user.login")?.to_string());
     event.author_association = p.opt_string("comment.author_association")?;
     event.body = p.opt_string("comment.body")?;
@@ -374,6 +375,7 @@ impl<'a> Payload<'a> {
         event.branch = Some(self.str("pull_request.base.ref")?.to_string());
         event.title = self.opt_string("pull_request.title")?;
         event.labels = self.labels("pull_request.labels")?;
+        event.pull_request_author = self.opt_string("pull_request.user.login")?;
         Ok(())
     }
 

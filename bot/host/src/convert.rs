@@ -80,6 +80,7 @@ pub fn event(event: &Event) -> wit::Event {
             summary: run.summary.clone(),
         }),
         default_branch: event.default_branch.clone(),
+        pull_request_author: event.pull_request_author.clone(),
     }
 }
 

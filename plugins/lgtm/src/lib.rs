@@ -92,7 +92,11 @@ impl Plugin for Lgtm {
         };
         // The forge is asked at most once; its failure is the run's.
         let mut lookup_error = None;
-        let author = || match pr_author(host, number) {
+        let pull_request_author = event.pull_request_author.as_deref().map(norm_login);
+        let author = || match pull_request_author
+            .clone()
+            .map_or_else(|| pr_author(host, number), |a| Ok(Some(a)))
+        {
             Ok(author) => author,
             Err(error) => {
                 lookup_error = Some(error);
@@ -112,8 +116,9 @@ impl Plugin for Lgtm {
     }
 }
 
-/// The author of open pull request `number`, normalised; `None` when it is
-/// not open (or not among the first 1,000).
+/// The author of open pull request `number`, normalised, asked of the
+/// forge when the event does not say (a host before it sent
+/// `pull-request-author`); `None` when it is not open.
 fn pr_author(host: &dyn Host, number: u64) -> Result<Option<String>, String> {
     let pulls = host.open_pull_requests().map_err(|error| {
         format!("cannot list open pull requests to tell who opened #{number}: {error}")

@@ -277,3 +277,20 @@ fn bad_config_is_invalid() {
         other => panic!("expected invalid-config, got {other:?}"),
     }
 }
+
+#[test]
+fn the_event_names_the_author_without_asking_the_forge() {
+    // No pull requests to list: the event says who opened #7.
+    let host = FakeHost::new().pulls_error("no forge");
+    let (labels, comment) = summary(&run(
+        &host,
+        lgtm("zed", "admin", &[]).pull_request_author("Zed"),
+    ));
+    assert!(labels.is_empty());
+    assert!(comment.contains("you cannot LGTM your own PR"), "{comment}");
+    let (labels, _) = summary(&run(
+        &host,
+        lgtm("wes", "write", &[]).pull_request_author("Zed"),
+    ));
+    assert_eq!(labels, ["+lgtm"]);
+}

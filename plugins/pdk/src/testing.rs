@@ -183,6 +183,7 @@ pub fn event(kind: EventKind) -> EventBuilder {
             review_state: None,
             run: None,
             default_branch: Some("main".into()),
+            pull_request_author: None,
         },
         config: "{}".into(),
     }
@@ -221,6 +222,12 @@ impl EventBuilder {
 
     pub fn author(mut self, login: &str) -> Self {
         self.event.author = Some(login.into());
+        self
+    }
+
+    /// Who opened the pull request.
+    pub fn pull_request_author(mut self, login: &str) -> Self {
+        self.event.pull_request_author = Some(login.into());
         self
     }
 

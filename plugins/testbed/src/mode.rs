@@ -378,6 +378,7 @@ mod tests {
             review_state: None,
             run: None,
             default_branch: None,
+            pull_request_author: None,
         };
         let v: Value = serde_json::from_str(&echo_json(&event, 3)).expect("json");
         assert_eq!(v["kind"], "pull-request");

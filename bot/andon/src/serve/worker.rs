@@ -647,6 +647,7 @@ impl Job<'_> {
         event.branch = Some(info.base_ref.clone());
         event.labels.clone_from(&info.labels);
         event.title = Some(info.title.clone());
+        event.pull_request_author = Some(info.author.clone());
         self.incoming.fork = info.fork;
         self.pull = Some(info);
         Ok(())
