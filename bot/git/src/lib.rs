@@ -33,6 +33,35 @@ const PACK_CACHE_BYTES: usize = 64 * 1024 * 1024;
 pub struct Repo {
     inner: gix::ThreadSafeRepository,
     name: String,
+    /// Thread-local handles with warm object and pack caches, reused
+    /// across calls: making one per call (and its caches) cost about
+    /// 200 µs per file a plugin read. Clones share the pool.
+    pool: std::sync::Arc<std::sync::Mutex<Vec<gix::Repository>>>,
+}
+
+/// A pooled [`gix::Repository`], returned to its [`Repo`]'s pool on drop.
+struct Local<'a> {
+    repo: Option<gix::Repository>,
+    pool: &'a std::sync::Mutex<Vec<gix::Repository>>,
+}
+
+impl std::ops::Deref for Local<'_> {
+    type Target = gix::Repository;
+
+    fn deref(&self) -> &gix::Repository {
+        self.repo.as_ref().expect("present until dropped")
+    }
+}
+
+impl Drop for Local<'_> {
+    fn drop(&mut self) {
+        if let (Some(repo), Ok(mut pool)) = (self.repo.take(), self.pool.lock()) {
+            // A few handles cover the workers; more would only hold memory.
+            if pool.len() < 8 {
+                pool.push(repo);
+            }
+        }
+    }
 }
 
 impl Repo {
@@ -44,7 +73,11 @@ impl Repo {
             message: err.to_string(),
         })?;
         let name = repo_name(&inner);
-        Ok(Repo { inner, name })
+        Ok(Repo {
+            inner,
+            name,
+            pool: std::sync::Arc::default(),
+        })
     }
 
     /// Opens the bare mirror at exactly `path`: no discovery upwards, and
@@ -58,7 +91,11 @@ impl Repo {
                 }
             })?;
         let name = repo_name(&inner);
-        Ok(Repo { inner, name })
+        Ok(Repo {
+            inner,
+            name,
+            pool: std::sync::Arc::default(),
+        })
     }
 
     /// The work tree folder name, or the bare repository folder name without
@@ -189,7 +226,16 @@ impl Repo {
         Ok(None)
     }
 
-    fn local(&self) -> gix::Repository {
+    fn local(&self) -> Local<'_> {
+        let pooled = self.pool.lock().ok().and_then(|mut pool| pool.pop());
+        let repo = pooled.unwrap_or_else(|| self.fresh());
+        Local {
+            repo: Some(repo),
+            pool: &self.pool,
+        }
+    }
+
+    fn fresh(&self) -> gix::Repository {
         let mut repo = self.inner.to_thread_local();
         repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
         repo.objects.set_pack_cache(|| {
