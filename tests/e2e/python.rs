@@ -179,7 +179,7 @@ fn python_welcome_plugin() {
         let out = replay(&repo, &base, &head, "opened", association);
         assert_eq!(
             comments(&out, "welcome"),
-            [expected.clone()],
+            std::slice::from_ref(&expected),
             "{association}: {out:#}"
         );
         let default = comments(&out, "welcome-default");

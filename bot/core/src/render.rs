@@ -10,8 +10,8 @@
 use std::fmt::Write as _;
 
 use crate::action::{Action, Conclusion};
-use crate::event::{Event, EventKind, RunInfo};
 use crate::effect::{CommitState, Effect, PlannedEffect};
+use crate::event::{Event, EventKind, RunInfo};
 use crate::manifest::Manifest;
 use crate::run::{RunRecord, Status, StepRecord};
 use crate::schedule::{Report, ReportWhen};
@@ -72,7 +72,11 @@ pub fn workflow_run_event(run: &RunRecord, default_branch: Option<&str>) -> Opti
             run.event.repository, run.event.head
         )
     });
-    let mut event = Event::new(EventKind::WorkflowRun, &run.event.repository, &run.event.head);
+    let mut event = Event::new(
+        EventKind::WorkflowRun,
+        &run.event.repository,
+        &run.event.head,
+    );
     event.action = Some("completed".into());
     event.branch.clone_from(&branch);
     event.default_branch = default_branch.map(str::to_string);
@@ -549,7 +553,8 @@ pub fn effects_for_run(
                         annotations: check.annotations.clone(),
                     },
                 )),
-                Action::AddLabel { label, number: to } | Action::RemoveLabel { label, number: to } => {
+                Action::AddLabel { label, number: to }
+                | Action::RemoveLabel { label, number: to } => {
                     let Some(target) = to.or(number) else {
                         continue;
                     };

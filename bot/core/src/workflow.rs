@@ -759,13 +759,17 @@ impl Checker<'_> {
                         {
                             self.error(
                                 &at,
-                                format!("command `{name}` may only use letters, digits, `-` and `_`"),
+                                format!(
+                                    "command `{name}` may only use letters, digits, `-` and `_`"
+                                ),
                                 None,
                             );
                         } else if crate::command::ANDON_SUBCOMMANDS.contains(&name.as_str()) {
                             self.error(
                                 &at,
-                                format!("`{name}` is one of andon's own commands (`/andon {name}`)"),
+                                format!(
+                                    "`{name}` is one of andon's own commands (`/andon {name}`)"
+                                ),
                                 Some("pick another name".into()),
                             );
                         } else if !commands.contains(&name) {

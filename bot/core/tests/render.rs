@@ -66,9 +66,15 @@ fn comment(body: &str) -> Action {
 fn label(name: &str, present: bool) -> Action {
     let label = name.to_string();
     if present {
-        Action::AddLabel { label, number: None }
+        Action::AddLabel {
+            label,
+            number: None,
+        }
     } else {
-        Action::RemoveLabel { label, number: None }
+        Action::RemoveLabel {
+            label,
+            number: None,
+        }
     }
 }
 

@@ -298,9 +298,9 @@ impl PluginHost {
             // A plugin that imports nothing of andon's: its exports decide.
             None => match PluginPre::new(instance_pre.clone()) {
                 Ok(pre) => Pre::Current(pre),
-                Err(_) => Pre::V0_1(
-                    v0_1::PluginPre::new(instance_pre).map_err(|e| invalid(name, &e))?,
-                ),
+                Err(_) => {
+                    Pre::V0_1(v0_1::PluginPre::new(instance_pre).map_err(|e| invalid(name, &e))?)
+                }
             },
         };
         Ok(Plugin {
@@ -326,7 +326,7 @@ impl PluginHost {
             Exports::Current(exports) => exports.call_describe(&mut session.store),
             Exports::V0_1(exports) => exports
                 .call_describe(&mut session.store)
-                .and_then(|m| Ok(compat::cast(&m).map_err(wasmtime::Error::msg)?)),
+                .and_then(|m| compat::cast(&m).map_err(wasmtime::Error::msg)),
         };
         let manifest = describe
             .map(convert::manifest)

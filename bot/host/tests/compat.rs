@@ -41,7 +41,11 @@ fn file(path: &str) -> ChangedFile {
     }
 }
 
-fn run(host: &PluginHost, event: &Event, config: &serde_json::Value) -> Result<Vec<Action>, StepError> {
+fn run(
+    host: &PluginHost,
+    event: &Event,
+    config: &serde_json::Value,
+) -> Result<Vec<Action>, StepError> {
     let plugin = host
         .load("compat-v0-1", andon_bundle::testing::COMPAT_V0_1, None)
         .expect("a 0.1.0 plugin loads");
@@ -90,14 +94,19 @@ fn a_plugin_built_against_0_1_0_still_runs() {
 
     // Its errors still arrive typed.
     let error = run(&host, &event, &serde_json::json!({"fail": true})).expect_err("fails");
-    assert!(matches!(error, StepError::InvalidConfig { .. }), "{error:?}");
+    assert!(
+        matches!(error, StepError::InvalidConfig { .. }),
+        "{error:?}"
+    );
 
     // An event kind 0.1.0 has no word for is refused with what to do.
     let mut review = event.clone();
     review.kind = EventKind::Review;
     let error = run(&host, &review, &serde_json::json!({})).expect_err("refused");
     assert!(
-        error.to_string().contains("andon:plugin@0.1.0, which has no `review` events"),
+        error
+            .to_string()
+            .contains("andon:plugin@0.1.0, which has no `review` events"),
         "{error}"
     );
 }
@@ -109,7 +118,10 @@ fn current_plugins_report_the_current_contract() {
         .load("testbed", andon_bundle::testing::TESTBED, None)
         .expect("loads");
     assert_eq!(plugin.wit_version(), andon_host::WIT_VERSION);
-    assert_eq!(andon_host::WIT_VERSIONS.last(), Some(&andon_host::WIT_VERSION));
+    assert_eq!(
+        andon_host::WIT_VERSIONS.last(),
+        Some(&andon_host::WIT_VERSION)
+    );
 }
 
 /// A shipped contract is frozen: plugins in the wild were built from

@@ -6,9 +6,7 @@
 //! component glue. The plugin asks for nothing but labels, so it never
 //! replies: the label appearing or going is the answer.
 
-use andon_pdk::types::{
-    Action, Event, EventKind, Invocation, Manifest, Permission, PluginError,
-};
+use andon_pdk::types::{Action, Event, EventKind, Invocation, Manifest, Permission, PluginError};
 use andon_pdk::{Host, Plugin};
 use serde::Deserialize;
 
@@ -51,9 +49,7 @@ impl TryFrom<RawConfig> for Config {
 
     fn try_from(raw: RawConfig) -> Result<Self, String> {
         let label = andon_pdk::non_empty(&raw.label, "label")?;
-        Ok(Config {
-            label,
-        })
+        Ok(Config { label })
     }
 }
 

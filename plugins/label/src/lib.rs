@@ -10,9 +10,7 @@
 pub mod config;
 pub mod plan;
 
-use andon_pdk::types::{
-    Action, EventKind, Invocation, Manifest, Permission, PluginError,
-};
+use andon_pdk::types::{Action, EventKind, Invocation, Manifest, Permission, PluginError};
 use andon_pdk::{Host, Plugin, RepoPermission};
 
 use crate::config::{Config, RawConfig};

@@ -38,7 +38,10 @@ pub trait Host {
                 .map(Some)
                 .map_err(|_| format!("`{path}` is not UTF-8")),
             Err(ReadError::NotFound) => Ok(None),
-            Err(error) => Err(format!("cannot read `{path}`: {}", read_error_message(&error))),
+            Err(error) => Err(format!(
+                "cannot read `{path}`: {}",
+                read_error_message(&error)
+            )),
         }
     }
 

@@ -55,8 +55,10 @@ impl FakeHost {
 
     /// A file at a revision (`Side::Base` or `Side::Head`).
     pub fn file(mut self, side: Side, path: &str, contents: impl Into<Vec<u8>>) -> FakeHost {
-        self.files
-            .insert((matches!(side, Side::Base), path.to_string()), contents.into());
+        self.files.insert(
+            (matches!(side, Side::Base), path.to_string()),
+            contents.into(),
+        );
         self
     }
 
@@ -131,7 +133,9 @@ impl Host for FakeHost {
 
     fn read_file(&self, side: Side, path: &str) -> Result<Vec<u8>, ReadError> {
         if path.starts_with('/') || path.split('/').any(|part| part == "..") {
-            return Err(ReadError::InvalidPath(format!("`{path}` leaves the repository")));
+            return Err(ReadError::InvalidPath(format!(
+                "`{path}` leaves the repository"
+            )));
         }
         self.files
             .get(&(matches!(side, Side::Base), path.to_string()))

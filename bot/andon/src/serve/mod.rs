@@ -221,7 +221,7 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
     let store = Store::open(&data_dir.join("store"))
         .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
     let host = Arc::new(PluginHost::new(HostConfig {
-        cache_dir: Some(crate::cli::plugin_cache(&data_dir)),
+        cache_dir: Some(crate::cli::plugin_cache(data_dir)),
         ..HostConfig::default()
     })?);
     let workers = args

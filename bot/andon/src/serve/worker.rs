@@ -38,8 +38,8 @@ use andon_git::{Mirrors, Repo};
 use andon_github::{GitHub, PullRequestInfo, RepoPermission};
 use andon_host::PluginHost;
 use andon_store::{
-    DeliveryRecord, DeliveryState, InboxStore, KvStore, NewDelivery, OutboxStore, RunQuery, RunStore,
-    ScheduleStore, Store, StoreError, SyncReport,
+    DeliveryRecord, DeliveryState, InboxStore, KvStore, NewDelivery, OutboxStore, RunQuery,
+    RunStore, ScheduleStore, Store, StoreError, SyncReport,
 };
 use anyhow::{Context as _, anyhow, bail};
 use secrecy::ExposeSecret;

@@ -57,7 +57,10 @@ fn a_full_workflow_parses() {
             .expect("paths")
             .matches("src/generated/a.rs")
     );
-    assert_eq!(wf.on.comment.as_ref().expect("comment").commands, ["review"]);
+    assert_eq!(
+        wf.on.comment.as_ref().expect("comment").commands,
+        ["review"]
+    );
     assert_eq!(wf.on.schedule[0].timezone.as_deref(), Some("Europe/Paris"));
     assert!(wf.on.manual);
     assert!(

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use super::{IssuedToken, PullRequest};
 use super::api::{Incoming, Reply, State, repo_key};
+use super::{IssuedToken, PullRequest};
 
 impl State {
     /// `GET /user`: the token's user. An installation token has none.
