@@ -96,7 +96,8 @@ fn inspect_shows_manifest_wit_version_and_interfaces() {
             "name         size",
             &format!("wit          andon:plugin@{version}"),
             "imports",
-            &format!("andon:plugin/host@{version}  interface: "),
+            &format!("andon:plugin/host@{version}"),
+            "interface: changed-files",
             "exports",
         ],
     );

@@ -17,7 +17,8 @@ use andon_core::manifest::Manifest;
 use andon_core::webhook::{self, Parsed};
 use andon_git::Repo;
 use andon_host::{
-    EmptyInputs, HostConfig, Interfaces, Invocation, Item, PluginHost, StepInputs, StepOutcome,
+    EmptyInputs, HostConfig, Interfaces, Invocation, Item, ItemKind, PluginHost, StepInputs,
+    StepOutcome,
 };
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
@@ -375,7 +376,7 @@ impl WasmFile {
 
 fn host(data_dir: &Path) -> anyhow::Result<PluginHost> {
     Ok(PluginHost::new(HostConfig {
-        cache_dir: Some(data_dir.join("plugins")),
+        cache_dir: Some(crate::cli::plugin_cache(data_dir)),
         ..HostConfig::default()
     })?)
 }
@@ -473,15 +474,39 @@ fn inspect_text(
         let _ = writeln!(out, "{title}");
         let width = items.iter().map(|i| i.name.len()).max().unwrap_or(0);
         for item in items {
-            let members: Vec<&str> = item.members.iter().map(|m| m.name.as_str()).collect();
-            let _ = write!(out, "  {:width$}  {}", item.name, item.kind.as_str());
-            if !members.is_empty() {
-                let _ = write!(out, ": {}", members.join(", "));
-            }
-            out.push('\n');
+            let _ = writeln!(
+                out,
+                "  {:width$}  {}{}",
+                item.name,
+                item.kind.as_str(),
+                members_text(&item.members)
+            );
         }
     }
     out
+}
+
+/// An interface's functions by name, its types and resources by count:
+/// `: changed-files, read-file (2 types)`.
+fn members_text(members: &[Item]) -> String {
+    let funcs: Vec<&str> = members
+        .iter()
+        .filter(|m| m.kind == ItemKind::Func)
+        .map(|m| m.name.as_str())
+        .collect();
+    let others = members.len() - funcs.len();
+    let mut text = String::new();
+    if !funcs.is_empty() {
+        text = format!(": {}", funcs.join(", "));
+    }
+    match others {
+        0 => {}
+        1 => text.push_str(" (1 type)"),
+        n => {
+            let _ = write!(text, " ({n} types)");
+        }
+    }
+    text
 }
 
 fn manifest_text(out: &mut String, m: &Manifest) {
@@ -830,10 +855,10 @@ impl BenchReport<'_> {
         let m = self.manifest;
         let _ = writeln!(
             out,
-            "plugin    {} {} ({}, sha256 {})",
+            "plugin    {} {} ({} bytes, sha256 {})",
             m.name,
             m.version,
-            bytes(self.file.bytes.len() as u64),
+            self.file.bytes.len(),
             &self.file.sha256[..12]
         );
         let e = self.event;
@@ -869,7 +894,11 @@ impl BenchReport<'_> {
             let _ = writeln!(
                 out,
                 "{:17}{:>11}{:>11}{:>11}{:>11}",
-                name.replace('_', "+"),
+                if name == "instantiate_run" {
+                    "instantiate+run"
+                } else {
+                    name
+                },
                 duration(s.median),
                 duration(s.p99),
                 duration(s.min),
