@@ -103,7 +103,13 @@ mod tests {
                 "data-diff",
                 "etl",
                 "metrics-diff",
-                "model-register"
+                "model-register",
+                "lgtm",
+                "approve",
+                "hold",
+                "label",
+                "andon-cord",
+                "pr-hygiene"
             ]
         );
         for plugin in STOCK {

@@ -261,7 +261,7 @@ fn odd_input_does_not_panic() {
     ));
     assert!(labels.is_empty());
     assert!(
-        broken.logs().iter().any(|l| l.contains("`owners` line")),
+        broken.logs().iter().any(|l| l.contains("`OWNERS` line")),
         "{:?}",
         broken.logs()
     );

@@ -103,12 +103,20 @@ impl FakeHost {
         self
     }
 
-    /// Every line logged, as `level: message`.
+    /// Every line logged, as `level: message` (`info: 3 files`).
     pub fn logs(&self) -> Vec<String> {
         self.logs
             .borrow()
             .iter()
-            .map(|(level, message)| format!("{level:?}: {message}").to_lowercase())
+            .map(|(level, message)| {
+                let level = match level {
+                    LogLevel::Debug => "debug",
+                    LogLevel::Info => "info",
+                    LogLevel::Warn => "warn",
+                    LogLevel::Error => "error",
+                };
+                format!("{level}: {message}")
+            })
             .collect()
     }
 
