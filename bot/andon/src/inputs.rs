@@ -53,9 +53,7 @@ impl Pulls {
 
     fn get(&self) -> Result<Vec<OpenPullRequest>, String> {
         match &self.list {
-            None => {
-                Err("no forge to ask: open pull requests are only known to `andon serve`".into())
-            }
+            None => Err(andon_host::NO_FORGE.into()),
             Some(list) => self.listed.get_or_init(list).clone(),
         }
     }

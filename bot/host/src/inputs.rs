@@ -6,6 +6,9 @@ use std::io::Read;
 use andon_core::change::{AddedLine, ChangedFile, Side};
 use andon_core::event::OpenPullRequest;
 
+/// Why `open-pull-requests` fails without a forge, and what to do.
+pub const NO_FORGE: &str = "no forge to ask: open pull requests are only known to `andon serve` (with GitHub credentials); a local `andon run` cannot list them";
+
 /// Why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadError {
@@ -73,7 +76,7 @@ pub trait StepInputs: Send + Sync {
 
     /// The repository's open pull requests, as the forge lists them now.
     fn open_pull_requests(&self) -> Result<Vec<OpenPullRequest>, String> {
-        Err("no forge to ask: open pull requests are only known to `andon serve`".into())
+        Err(NO_FORGE.into())
     }
 }
 

@@ -22,7 +22,7 @@ mod state;
 
 pub use error::{LoadError, StepError};
 pub use host::{DatasetRead, HostConfig, Instance, Invocation, Plugin, PluginHost, StepOutcome};
-pub use inputs::{Blob, BytesBlob, EmptyInputs, ReadError, StepInputs, Stream};
+pub use inputs::{Blob, BytesBlob, EmptyInputs, NO_FORGE, ReadError, StepInputs, Stream};
 pub use inspect::{Interfaces, Item, ItemKind, component_interfaces};
 
 /// The WIT package version this host serves.

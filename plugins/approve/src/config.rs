@@ -50,8 +50,7 @@ pub struct Config {
 impl Config {
     /// Parses and checks the invocation's `with:`.
     pub fn parse(json: &str) -> Result<Config, PluginError> {
-        let raw: RawConfig = andon_pdk::parse_config(json)?;
-        Config::try_from(raw).map_err(PluginError::InvalidConfig)
+        andon_pdk::checked_config::<RawConfig, Config>(json)
     }
 }
 

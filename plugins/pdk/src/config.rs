@@ -59,6 +59,16 @@ fn kind_of(value: &serde_json::Value) -> &'static str {
     }
 }
 
+/// [`parse_config`] into a raw serde type, then its checks (`TryFrom`,
+/// whose error message becomes [`PluginError::InvalidConfig`]).
+pub fn checked_config<R, T>(json: &str) -> Result<T, PluginError>
+where
+    R: DeserializeOwned + Default,
+    T: TryFrom<R, Error = String>,
+{
+    T::try_from(parse_config::<R>(json)?).map_err(PluginError::InvalidConfig)
+}
+
 /// `value` trimmed, or an error naming `key` when nothing is left: for
 /// config values such as a label's name.
 pub fn non_empty(value: &str, key: &str) -> Result<String, String> {

@@ -34,7 +34,7 @@ pub mod owners;
 mod config;
 mod sdk;
 
-pub use config::{config, non_empty, parse_config};
+pub use config::{checked_config, config, non_empty, parse_config};
 pub use sdk::{Host, Plugin, RepoPermission, WasmHost, read_error_message};
 
 /// The generated bindings. Use the re-exports instead; the layout of this

@@ -713,6 +713,10 @@ impl Job<'_> {
     fn allowed(&mut self, line: &CommandLine, needed: RepoPermission) -> anyhow::Result<bool> {
         let user = self.incoming.sender.clone();
         let has = self.permission_of(&user)?;
+        // Plugins get it on the event: no second API call for it.
+        if self.incoming.event.author.as_deref() == Some(user.as_str()) {
+            self.incoming.event.author_permission = Some(has.as_str().to_string());
+        }
         if has >= needed {
             return Ok(true);
         }
