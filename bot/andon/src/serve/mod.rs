@@ -11,6 +11,7 @@
 //! effects not yet done.
 
 pub mod api;
+pub mod dashboard;
 mod executor;
 mod intake;
 pub mod scheduler;
@@ -89,6 +90,11 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub schedule_repos: Vec<PathBuf>,
+    /// The token the dashboard and `/metrics` ask for (as a bearer token,
+    /// or as the password of HTTP Basic auth, any user name). Without it
+    /// they answer only when andon listens on a loopback address.
+    #[arg(long, env = "ANDON_DASHBOARD_TOKEN", hide_env_values = true)]
+    pub dashboard_token: Option<String>,
 }
 
 /// How often local schedule repositories are checked for a new `HEAD`.
@@ -131,6 +137,8 @@ pub struct Shared {
     pub secrets: Secrets,
     pub metrics: Metrics,
     pub api_token: String,
+    /// Who may read the dashboard and `/metrics`.
+    pub access: dashboard::Access,
     work: Notify,
     outbox: Arc<Notify>,
     draining: AtomicBool,
@@ -244,6 +252,7 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
             secrets,
             metrics: Metrics::default(),
             api_token: api::new_token(),
+            access: dashboard::Access::new(args.dashboard_token.clone(), address.ip().is_loopback()),
             work: Notify::new(),
             outbox: Arc::new(Notify::new()),
             draining: AtomicBool::new(false),
@@ -375,6 +384,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/webhook", post(intake::webhook))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api", api::router(shared.clone()))
+        .merge(dashboard::router(shared.clone()))
         .layer(DefaultBodyLimit::max(intake::MAX_BODY))
         .with_state(shared)
 }

@@ -1,0 +1,1 @@
+//! browser end-to-end tests (issue 7).

@@ -1,0 +1,1 @@
+//! dashboard end-to-end tests (issue 7).

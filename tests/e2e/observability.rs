@@ -1,0 +1,1 @@
+//! observability end-to-end tests (issue 7).
