@@ -1,8 +1,13 @@
-//! The dashboard: server-rendered HTML pages under `/` (issue 7).
+//! The dashboard: server-rendered HTML pages (issue 7).
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 
 use super::Shared;
 
@@ -19,6 +24,15 @@ pub struct Access {
     loopback: bool,
 }
 
+/// Why a request may not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No token is configured and the server is reachable beyond loopback.
+    NoToken,
+    /// A token is configured and the request did not present it.
+    WrongToken,
+}
+
 impl Access {
     pub fn new(token: Option<String>, loopback: bool) -> Access {
         Access {
@@ -27,13 +41,110 @@ impl Access {
         }
     }
 
-    /// The configured token, if any.
-    pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
+    /// Whether a request with these headers may read. The token is taken
+    /// as `Authorization: Bearer TOKEN` or as the password of
+    /// `Authorization: Basic` (any user name), which browsers ask for
+    /// themselves, JavaScript or not.
+    pub fn check(&self, headers: &axum::http::HeaderMap) -> Result<(), Refusal> {
+        let Some(token) = &self.token else {
+            return if self.loopback {
+                Ok(())
+            } else {
+                Err(Refusal::NoToken)
+            };
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(presented_token);
+        match given {
+            Some(given) if constant_time_eq(given.as_bytes(), token.as_bytes()) => Ok(()),
+            _ => Err(Refusal::WrongToken),
+        }
+    }
+}
+
+/// The token in an `Authorization` header's value.
+fn presented_token(value: &str) -> Option<String> {
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(rest.trim().to_string());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (_user, password) = text.split_once(':')?;
+        return Some(password.to_string());
+    }
+    None
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Middleware for the dashboard and `/metrics`: answers 401 (asking the
+/// browser for Basic credentials) or 403 with the reason, in plain text.
+pub async fn require_access(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match shared.access.check(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(Refusal::WrongToken) => {
+            let mut response = (
+                StatusCode::UNAUTHORIZED,
+                "andon: this page needs the dashboard token (ANDON_DASHBOARD_TOKEN), as a bearer token or as the password of Basic auth\n",
+            )
+                .into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"andon\", charset=\"UTF-8\""),
+            );
+            response
+        }
+        Err(Refusal::NoToken) => (
+            StatusCode::FORBIDDEN,
+            "andon: the dashboard and /metrics answer on a loopback address only, unless ANDON_DASHBOARD_TOKEN is set\n",
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn with(auth: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(auth).expect("header"),
+        );
+        headers
     }
 
-    /// Whether the server listens on a loopback address.
-    pub fn loopback(&self) -> bool {
-        self.loopback
+    #[test]
+    fn loopback_without_token_is_open_and_elsewhere_refused() {
+        assert_eq!(Access::new(None, true).check(&HeaderMap::new()), Ok(()));
+        assert_eq!(
+            Access::new(Some(String::new()), false).check(&HeaderMap::new()),
+            Err(Refusal::NoToken)
+        );
+    }
+
+    #[test]
+    fn token_as_bearer_or_basic_password() {
+        let access = Access::new(Some("s3cret".into()), true);
+        assert_eq!(access.check(&with("Bearer s3cret")), Ok(()));
+        // "anyone:s3cret"
+        assert_eq!(access.check(&with("Basic YW55b25lOnMzY3JldA==")), Ok(()));
+        assert_eq!(access.check(&with("Bearer nope")), Err(Refusal::WrongToken));
+        assert_eq!(access.check(&HeaderMap::new()), Err(Refusal::WrongToken));
+        assert_eq!(access.check(&with("Basic !!!")), Err(Refusal::WrongToken));
     }
 }
