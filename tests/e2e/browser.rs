@@ -21,7 +21,7 @@ use crate::server::{REPO, Server, github_with_pull, origin_with_review, pull_req
 use crate::support::project_root;
 
 /// The W3C WebDriver key of an element reference.
-const ELEMENT: &str = "element-6066-11e4-a23c-4b2d-ad9f-2c5a6e5e1c2b";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A chromedriver process and one browser session in it.
 struct Browser {

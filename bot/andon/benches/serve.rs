@@ -3,14 +3,20 @@
 //! 1. Intake: unique signed deliveries from 64 concurrent keep-alive
 //!    connections; durable acknowledgements per second, p50 and p99
 //!    latency, and a check that every acknowledged delivery is in the
-//!    store (zero lost).
+//!    store (zero lost). Rounds alternate between a server with tracing
+//!    and metrics on (`ANDON_LOG=info`, `ANDON_LOG_FORMAT=json` into a
+//!    file, metrics recorded) and one with both off (`ANDON_LOG=off`,
+//!    `ANDON_METRICS=off`), each on a fresh data directory; the medians of
+//!    each and the cost of observability (the drop in throughput) are
+//!    printed.
 //! 2. Reaction time: from posting a `pull_request` delivery to the first
 //!    call andon makes on the (fake) GitHub, with `workflows/review.yml`
 //!    and a warm mirror; the median of 31 deliveries.
 //!
 //! `cargo bench -p andon --bench serve` (the bench profile builds the
 //! `andon` binary optimised). `ANDON_BENCH_DELIVERIES` sets the number of
-//! intake deliveries (default 20,000).
+//! intake deliveries per round (default 20,000), `ANDON_BENCH_ROUNDS` the
+//! rounds of each mode (default 3).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -25,6 +31,46 @@ use serde_json::json;
 const SECRET: &[u8] = b"bench-secret";
 const REPO: &str = "acme/widgets";
 
+/// Whether a server records traces and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Observed,
+    Bare,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Observed => "with tracing+metrics",
+            Mode::Bare => "without",
+        }
+    }
+
+    fn env(self) -> [(&'static str, &'static str); 3] {
+        match self {
+            Mode::Observed => [
+                ("ANDON_LOG", "info"),
+                ("ANDON_LOG_FORMAT", "json"),
+                ("ANDON_METRICS", "on"),
+            ],
+            Mode::Bare => [
+                ("ANDON_LOG", "off"),
+                ("ANDON_LOG_FORMAT", "text"),
+                ("ANDON_METRICS", "off"),
+            ],
+        }
+    }
+}
+
+/// One intake round's figures.
+#[derive(Debug, Clone, Copy)]
+struct Round {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    lost: usize,
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let work = tempfile::tempdir().expect("tempdir");
@@ -33,51 +79,69 @@ fn main() {
     let github = FakeGitHub::start();
     github.add_pull_request(PullRequest::new(REPO, 1, &head, &base));
 
-    let data = work.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
-    let (mut server, url) = start(&data, &github.url());
-
-    // --- 1. intake
-    let total: usize = std::env::var("ANDON_BENCH_DELIVERIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+    // --- 1. intake, with and without observability, alternating
+    let total: usize = env_number("ANDON_BENCH_DELIVERIES", 20_000);
+    let rounds: usize = env_number("ANDON_BENCH_ROUNDS", 3);
     let comment = Payload::fixture("issue_comment", "created.payload.json")
         .repository(REPO, origin.to_str().expect("utf-8"))
         .comment_body("Looks good to me, thanks!");
-    let mut config = LoadConfig::new(
-        &format!("{url}/webhook"),
-        SECRET,
-        "issue_comment",
-        comment.to_bytes(),
-    );
-    config.connections = 64;
-    config.total = total;
-    config.id_prefix = "bench".into();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    // Warm up connections and the store.
-    let mut warm = config.clone();
-    warm.total = 500;
-    warm.id_prefix = "warm".into();
-    let _ = runtime.block_on(load::run(warm));
-    let report = runtime.block_on(load::run(config));
-    let acked = report.acked_2xx;
+    let mut results: Vec<(Mode, Round)> = Vec::new();
+    for round in 0..rounds {
+        // Which mode goes first alternates too, so neither always runs on
+        // a warmer machine.
+        let order = if round % 2 == 0 {
+            [Mode::Observed, Mode::Bare]
+        } else {
+            [Mode::Bare, Mode::Observed]
+        };
+        for mode in order {
+            let data = work.path().join(format!("intake-{round}-{mode:?}"));
+            let figures = intake_round(&runtime, &data, &github.url(), mode, &comment, total);
+            println!(
+                "intake round {} {:<22} {:>6.0} acks/s, p50 {:.2} ms, p99 {:.2} ms, {} lost",
+                round + 1,
+                mode.name(),
+                figures.per_second,
+                figures.p50_ms,
+                figures.p99_ms,
+                figures.lost
+            );
+            results.push((mode, figures));
+        }
+    }
+    let median_of = |mode: Mode, pick: fn(&Round) -> f64| {
+        let mut values: Vec<f64> = results
+            .iter()
+            .filter(|(m, _)| *m == mode)
+            .map(|(_, r)| pick(r))
+            .collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let observed = median_of(Mode::Observed, |r| r.per_second);
+    let bare = median_of(Mode::Bare, |r| r.per_second);
     println!(
-        "intake: {} deliveries, 64 connections: {:.0} acks/s, p50 {:.2} ms, p99 {:.2} ms, non-2xx {:?}, errors {}",
-        report.sent,
-        report.per_second(),
-        report.p50().as_secs_f64() * 1e3,
-        report.p99().as_secs_f64() * 1e3,
-        report.non_2xx,
-        report.errors
+        "intake medians over {rounds} rounds of {total}: with tracing+metrics {observed:.0} acks/s (p99 {:.2} ms), without {bare:.0} acks/s (p99 {:.2} ms): observability costs {:.1}% of throughput (target < 5%); {} lost in all",
+        median_of(Mode::Observed, |r| r.p99_ms),
+        median_of(Mode::Bare, |r| r.p99_ms),
+        (1.0 - observed / bare) * 100.0,
+        results.iter().map(|(_, r)| r.lost).sum::<usize>()
     );
-    let acked_ids = report.acked_ids.clone();
 
     // --- 2. delivery -> first GitHub call, warm mirror
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let (mut server, url) = start(
+        &data,
+        &github.url(),
+        &[("ANDON_LOG", "warn")],
+        Stdio::inherit(),
+    );
     wait_idle(&data);
     let pr = |action: &str| {
         Payload::fixture("pull_request", "opened.payload.json")
@@ -119,14 +183,59 @@ fn main() {
         p90.as_secs_f64() * 1e3,
         samples[0].as_secs_f64() * 1e3
     );
-    // Zero lost: stop the server, then every acknowledged id must be in
-    // the store.
-    let pid = server.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let _ = server.wait();
-    // Zero lost: every acknowledged id is in the store.
+    stop(&mut server);
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
+
+/// One intake round on a fresh server in `data`: warm up, load, stop,
+/// then check every acknowledged delivery is in the store.
+fn intake_round(
+    runtime: &tokio::runtime::Runtime,
+    data: &Path,
+    github: &str,
+    mode: Mode,
+    payload: &Payload,
+    total: usize,
+) -> Round {
+    std::fs::create_dir_all(data).expect("data dir");
+    let stderr = match mode {
+        // A real file, as an operator's log collector would read.
+        Mode::Observed => {
+            Stdio::from(std::fs::File::create(data.join("serve.log")).expect("create serve.log"))
+        }
+        Mode::Bare => Stdio::null(),
+    };
+    let (mut server, url) = start(data, github, &mode.env(), stderr);
+    let mut config = LoadConfig::new(
+        &format!("{url}/webhook"),
+        SECRET,
+        "issue_comment",
+        payload.to_bytes(),
+    );
+    config.connections = 64;
+    config.total = total;
+    config.id_prefix = "bench".into();
+    // Warm up connections and the store.
+    let mut warm = config.clone();
+    warm.total = 500;
+    warm.id_prefix = "warm".into();
+    let _ = runtime.block_on(load::run(warm));
+    let report = runtime.block_on(load::run(config));
+    assert_eq!(
+        report.acked_2xx, report.sent,
+        "non-2xx {:?}, errors {}",
+        report.non_2xx, report.errors
+    );
+    stop(&mut server);
     let listed = andon(
-        &data,
+        data,
         &[
             "deliveries",
             "list",
@@ -143,11 +252,24 @@ fn main() {
         .iter()
         .filter_map(|d| d["id"].as_str())
         .collect();
-    let lost = acked_ids
+    let lost = report
+        .acked_ids
         .iter()
         .filter(|id| !ids.contains(id.as_str()))
         .count();
-    println!("intake: {acked} acknowledged, {lost} lost");
+    Round {
+        per_second: report.per_second(),
+        p50_ms: report.p50().as_secs_f64() * 1e3,
+        p99_ms: report.p99().as_secs_f64() * 1e3,
+        lost,
+    }
+}
+
+/// SIGTERM and wait: a graceful stop.
+fn stop(server: &mut Child) {
+    let pid = server.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let _ = server.wait();
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -191,7 +313,7 @@ fn make_origin(dir: &Path, root: &Path) -> (String, String) {
     (base, head)
 }
 
-fn start(data: &Path, github: &str) -> (Child, String) {
+fn start(data: &Path, github: &str, env: &[(&str, &str)], stderr: Stdio) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_andon"))
         .arg("serve")
         .env("ANDON_LISTEN", "127.0.0.1:0")
@@ -199,9 +321,11 @@ fn start(data: &Path, github: &str) -> (Child, String) {
         .env("ANDON_WEBHOOK_SECRET", "bench-secret")
         .env("ANDON_GITHUB_TOKEN", "bench-token")
         .env("ANDON_GITHUB_API_URL", github)
-        .env("ANDON_LOG", "warn")
+        .env_remove("ANDON_LOG_FORMAT")
+        .env_remove("ANDON_METRICS")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("start andon serve");
     let stdout = child.stdout.take().expect("stdout");

@@ -208,7 +208,10 @@ enum RunsCommand {
 /// input was wrong (bad flags, broken workflow, unknown revision).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(matches!(cli.command, Command::Serve(_)));
+    if let Err(error) = init_tracing(matches!(cli.command, Command::Serve(_))) {
+        eprintln!("andon: {error}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Run(args) => run(cli.data_dir, &args),
         Command::Validate(args) => validate(&args),
@@ -232,14 +235,51 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(serving: bool) {
+/// How log lines are written (`ANDON_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LogFormat {
+    /// One human-readable line per event, with its spans' fields.
+    Text,
+    /// One JSON object per line, with the current span and the list of
+    /// spans it is in (delivery, run, step, outbox) and their fields.
+    Json,
+}
+
+impl LogFormat {
+    fn parse(value: Option<&str>) -> anyhow::Result<LogFormat> {
+        match value.map(str::trim) {
+            None | Some("" | "text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => bail!(
+                "ANDON_LOG_FORMAT=`{other}` is not a log format: use `text` (the default) or `json`"
+            ),
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `ANDON_LOG` (an `EnvFilter`: `info`,
+/// `andon=debug,warn`, `off`), formatted as `ANDON_LOG_FORMAT` says.
+fn init_tracing(serving: bool) -> anyhow::Result<()> {
+    let format = LogFormat::parse(std::env::var("ANDON_LOG_FORMAT").ok().as_deref())?;
     let default = if serving { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ANDON_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    // Colours only for a person at a terminal, not into log files.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(colour)
+        .with_writer(std::io::stderr);
+    // A subscriber set already (none is, in the binary) is not an error.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init(),
+    };
+    Ok(())
 }
 
 /// `--data-dir`, `$ANDON_DATA_DIR`, `$XDG_DATA_HOME/andon`, or
@@ -740,6 +780,7 @@ fn replay(data_dir_flag: Option<PathBuf>, args: &ReplayArgs) -> anyhow::Result<E
         outbox_ready: None,
         self_login: None,
         schedules_ready: None,
+        metrics: Arc::new(crate::serve::Metrics::disabled()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -93,6 +93,8 @@ impl Pipeline {
         for planned_step in &planned.steps {
             let step = planned_step.step;
             let plugin_name = step.uses.display_name().to_string();
+            let _span =
+                tracing::info_span!("step", step = %step.id, plugin = %plugin_name).entered();
             if stopped {
                 steps.push(skipped(&step.id, &plugin_name));
                 continue;
@@ -135,6 +137,12 @@ impl Pipeline {
                     .actions
                     .iter()
                     .any(|a| matches!(a, Action::Fail { .. }));
+            tracing::info!(
+                status = record.status.as_str(),
+                duration_us = record.duration_us,
+                error = record.error.as_deref(),
+                "step finished"
+            );
             steps.push(record);
         }
         let duration_us = micros(started.elapsed());

@@ -47,6 +47,7 @@ pub use reads::{PullRequestInfo, PullRequestState, RepoPermission};
 
 use crate::reads::UserJson;
 use crate::transport::{Api, RATE_UNKNOWN, Repo, Verb, from_octocrab};
+pub use crate::transport::{ApiCall, CallObserver, route_class};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -62,6 +63,8 @@ pub struct GitHub {
     rate_limit_remaining: AtomicU64,
     /// The plain token, for fetching over https; `None` for an App.
     plain_token: Option<SecretString>,
+    /// Told of every request, for metrics.
+    observer: Option<CallObserver>,
 }
 
 enum Auth {
@@ -158,7 +161,16 @@ impl GitHub {
                 Credentials::Token(token) => Some(token.clone()),
                 Credentials::App { .. } => None,
             },
+            observer: None,
         })
+    }
+
+    /// Tell `observer` of every request from now on, answered or not
+    /// (octocrab's own installation-token refreshes excepted: they do not
+    /// pass through this crate's transport).
+    pub fn with_observer(mut self, observer: CallObserver) -> GitHub {
+        self.observer = Some(observer);
+        self
     }
 
     /// The login andon posts as, to recognise its own events and comments:
@@ -388,6 +400,7 @@ impl GitHub {
         Api {
             crab: Arc::clone(crab),
             rate: &self.rate_limit_remaining,
+            observer: self.observer.as_ref(),
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use octocrab::Octocrab;
 use serde::Deserialize;
@@ -115,11 +115,75 @@ impl Reply {
     }
 }
 
-/// A client for one identity (token, App or installation) and the gauge
-/// of the rate limit left, shared by all of them.
+/// One request to GitHub as seen by a [`CallObserver`]: for metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiCall {
+    /// `GET`, `POST`, `PATCH` or `DELETE`.
+    pub method: &'static str,
+    /// What the request was about, from a closed set (see [`route_class`]).
+    pub route: &'static str,
+    /// The response's status; `None` when no response came (network
+    /// failure, timeout).
+    pub status: Option<u16>,
+    /// `x-ratelimit-remaining`, when the response carried it.
+    pub rate_limit_remaining: Option<u64>,
+    /// From sending the request to the response's headers.
+    pub elapsed: Duration,
+}
+
+/// Told of every request the adapter sends, answered or not.
+pub type CallObserver = Arc<dyn Fn(&ApiCall) + Send + Sync>;
+
+/// A client for one identity (token, App or installation), the gauge of
+/// the rate limit left and the observer, shared by all of them.
 pub(crate) struct Api<'a> {
     pub(crate) crab: Arc<Octocrab>,
     pub(crate) rate: &'a AtomicU64,
+    pub(crate) observer: Option<&'a CallObserver>,
+}
+
+impl Verb {
+    fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Patch => "PATCH",
+            Verb::Delete => "DELETE",
+        }
+    }
+}
+
+/// The class of a request path, a bounded label: the resource after
+/// `/repos/{owner}/{name}/` (`check-runs`, `issues`, `pulls`, `git`, ...),
+/// or the first segment of other paths (`user`, `app`), or `other`.
+pub fn route_class(path: &str) -> &'static str {
+    const KNOWN: [&str; 12] = [
+        "check-runs",
+        "commits",
+        "statuses",
+        "issues",
+        "pulls",
+        "collaborators",
+        "git",
+        "labels",
+        "user",
+        "app",
+        "installation",
+        "repos",
+    ];
+    let path = path.split('?').next().unwrap_or("");
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let first = segments.next().unwrap_or("");
+    let segment = if first == "repos" {
+        segments.nth(2).unwrap_or("repos")
+    } else {
+        first
+    };
+    KNOWN
+        .iter()
+        .find(|known| **known == segment)
+        .copied()
+        .unwrap_or("other")
 }
 
 impl Api<'_> {
@@ -131,13 +195,31 @@ impl Api<'_> {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Reply, GitHubError> {
+        let started = Instant::now();
         let result = match verb {
             Verb::Get => self.crab._get(path).await,
             Verb::Post => self.crab._post(path, body).await,
             Verb::Patch => self.crab._patch(path, body).await,
             Verb::Delete => self.crab._delete(path, body).await,
         };
-        let response = result.map_err(from_octocrab)?;
+        let observe = |status: Option<u16>, rate_limit_remaining: Option<u64>| {
+            if let Some(observer) = self.observer {
+                observer(&ApiCall {
+                    method: verb.as_str(),
+                    route: route_class(path),
+                    status,
+                    rate_limit_remaining,
+                    elapsed: started.elapsed(),
+                });
+            }
+        };
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                observe(None, None);
+                return Err(from_octocrab(error));
+            }
+        };
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -151,6 +233,7 @@ impl Api<'_> {
         if let Some(remaining) = limits.remaining {
             self.rate.store(remaining, Ordering::Relaxed);
         }
+        observe(Some(status), limits.remaining);
         let body = self
             .crab
             .body_to_string(response)
@@ -406,6 +489,26 @@ fn describe(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_are_classed_into_a_bounded_set() {
+        for (path, class) in [
+            ("/repos/o/r/check-runs/5", "check-runs"),
+            ("/repos/o/r/commits/abc/status?per_page=100", "commits"),
+            ("/repos/o/r/issues/3/comments", "issues"),
+            ("/repos/o/r/pulls/3", "pulls"),
+            ("/repos/o/r/collaborators/u/permission", "collaborators"),
+            ("/repos/o/r/git/refs", "git"),
+            ("/repos/o/r", "repos"),
+            ("/user", "user"),
+            ("/app", "app"),
+            ("/repos/o/r/anything-else", "other"),
+            ("/somewhere", "other"),
+            ("", "other"),
+        ] {
+            assert_eq!(route_class(path), class, "{path}");
+        }
+    }
 
     fn limits(headers: &[(&str, &str)]) -> Limits {
         Limits::read(|name| {

@@ -65,6 +65,35 @@ impl StepError {
         }
     }
 
+    /// The limit this error says the step hit: `timeout`, `memory`, `fuel`
+    /// or `output`; `None` for failures that are not a limit.
+    pub fn limit(&self) -> Option<&'static str> {
+        match self {
+            StepError::Timeout { .. } => Some("timeout"),
+            StepError::OutOfMemory { .. } => Some("memory"),
+            StepError::OutOfFuel { .. } => Some("fuel"),
+            StepError::OutputTooLarge { .. } => Some("output"),
+            _ => None,
+        }
+    }
+
+    /// [`StepError::limit`] from the error's message, as a run's record
+    /// keeps it (the record stores the text, not the variant). Matches the
+    /// fixed parts of the messages above; a test keeps the two in step.
+    pub fn limit_in_message(message: &str) -> Option<&'static str> {
+        const FRAGMENTS: [(&str, &str); 4] = [
+            ("` ran past its time limit of ", "timeout"),
+            ("` ran out of memory: ", "memory"),
+            ("` used up its fuel budget of ", "fuel"),
+            (" bytes of actions, more than its limit of ", "output"),
+        ];
+        let first_line = message.lines().next().unwrap_or("");
+        FRAGMENTS
+            .iter()
+            .find(|(fragment, _)| first_line.contains(fragment))
+            .map(|(_, limit)| *limit)
+    }
+
     /// Whether the plugin itself said it failed, as opposed to the host
     /// stopping it.
     pub fn is_plugin_error(&self) -> bool {
@@ -83,5 +112,49 @@ fn humanize(d: Duration) -> String {
         // milliseconds are precision enough (`1.09 s`, `30 s`).
         let text = format!("{:.3}", d.as_secs_f64());
         format!("{} s", text.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_read_back_from_every_message() {
+        let plugin = || "p".to_string();
+        let errors = [
+            StepError::Timeout {
+                plugin: plugin(),
+                limit: Duration::from_millis(1500),
+            },
+            StepError::OutOfMemory {
+                plugin: plugin(),
+                limit: 64 << 20,
+            },
+            StepError::OutOfFuel {
+                plugin: plugin(),
+                limit: 10,
+            },
+            StepError::OutputTooLarge {
+                plugin: plugin(),
+                size: 10,
+                limit: 5,
+            },
+            StepError::Trap {
+                plugin: plugin(),
+                message: "unreachable".into(),
+            },
+            StepError::Failed {
+                plugin: plugin(),
+                message: "ran past its time limit of".into(),
+            },
+        ];
+        for error in errors {
+            assert_eq!(
+                StepError::limit_in_message(&error.to_string()),
+                error.limit(),
+                "{error}"
+            );
+        }
     }
 }

@@ -353,6 +353,8 @@ impl InboxStore for Store {
             &self.delivery_pending,
             &self.runs,
             &self.run_index,
+            &self.run_facets,
+            &self.check_history,
             &self.kv,
             &self.outbox,
             &self.outbox_keys,
@@ -361,12 +363,27 @@ impl InboxStore for Store {
         );
         let ids = trees
             .transaction(
-                |(meta, records, pending, run_tree, run_index, kv, items, keys, due, by_run)| {
+                |(
+                    meta,
+                    records,
+                    pending,
+                    run_tree,
+                    run_index,
+                    run_facets,
+                    check_history,
+                    kv,
+                    items,
+                    keys,
+                    due,
+                    by_run,
+                )| {
                     // First, so that a delivery processed twice writes nothing.
                     let record = pending_record(records, seq)?;
                     let run_trees = RunTrees {
                         runs: run_tree,
                         index: run_index,
+                        facets: run_facets,
+                        checks: check_history,
                     };
                     let ids = runs
                         .iter()

@@ -10,7 +10,8 @@
 //! Each sled tree has one module that owns its key layout:
 //! `meta` (schema version and counters), `inbox` (deliveries, their bodies,
 //! the delivery id index and the pending index), `runs` (run records and
-//! their summary index), `outbox` (effects, the idempotency key index, the
+//! their summary index), `facets` (runs by repository, workflow and
+//! status), `checks` (data-check history per dataset), `outbox` (effects, the idempotency key index, the
 //! pending index and the run index), `kv`, `artifacts`, `schedules`
 //! (schedules, their wake index, the repositories they were read from) and
 //! `registry` (an index of model registry tags).
@@ -22,8 +23,10 @@
 //! every operation documented as durable calls it before returning.
 
 mod artifacts;
+mod checks;
 mod codec;
 mod error;
+mod facets;
 mod group_commit;
 mod inbox;
 mod kv;
@@ -38,7 +41,9 @@ mod transfer;
 
 pub use artifacts::ArtifactStore;
 pub use artifacts::{ArtifactBlob, INLINE_MAX, blob_path, open_blob_file};
+pub use checks::{CheckMetric, CheckPoint};
 pub use error::StoreError;
+pub use facets::RunFacet;
 pub use inbox::{
     Accepted, DeliveryQuery, DeliveryRecord, DeliveryState, DeliveryStateKind, InboxStore,
     NewDelivery,

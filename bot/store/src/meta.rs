@@ -15,7 +15,7 @@ const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// One step of the schema: `MIGRATIONS[n]` turns version `n` into `n + 1`.
 type Migration = fn(&Store) -> Result<(), StoreError>;
 
-const MIGRATIONS: [Migration; 3] = [v0_to_v1, v1_to_v2, v2_to_v3];
+const MIGRATIONS: [Migration; 4] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -40,6 +40,13 @@ fn v1_to_v2(_store: &Store) -> Result<(), StoreError> {
 /// schedules.
 fn v2_to_v3(_store: &Store) -> Result<(), StoreError> {
     Ok(())
+}
+
+/// Version 4 indexes runs by repository, workflow and status
+/// (`run_facets`) and keeps data-check history per dataset
+/// (`check_history`): both are built here from the runs recorded so far.
+fn v3_to_v4(store: &Store) -> Result<(), StoreError> {
+    store.backfill_run_indexes()
 }
 
 /// Stamp a new store with the current version, refuse a newer one, and

@@ -62,6 +62,9 @@ pub trait RegistryIndex {
     /// Record a tag andon is about to create, so that reads and the next
     /// tag's counter see it before the tag can be fetched.
     fn registry_put(&self, repository: &str, tag: &IndexedTag) -> Result<(), StoreError>;
+
+    /// The repositories the index holds tags of, in byte order.
+    fn registry_repositories(&self) -> Result<Vec<String>, StoreError>;
 }
 
 /// One value per repository: the fingerprint of the tag refs it was
@@ -161,6 +164,18 @@ impl Store {
 }
 
 impl RegistryIndex for Store {
+    fn registry_repositories(&self) -> Result<Vec<String>, StoreError> {
+        self.registry
+            .iter()
+            .keys()
+            .map(|key| {
+                let key = key.map_err(StoreError::from_sled)?;
+                let name = key.strip_suffix(&[0]).unwrap_or(&key);
+                Ok(String::from_utf8_lossy(name).into_owned())
+            })
+            .collect()
+    }
+
     fn registry_tags(&self, repository: &str) -> Result<Vec<IndexedTag>, StoreError> {
         Ok(self.registry_load(repository)?.1)
     }

@@ -3,7 +3,10 @@
 //! and logs).
 //!
 //! Both are keyed by the run id as a big-endian `u64`, so sled's key order
-//! is id order and the newest run is last.
+//! is id order and the newest run is last. Every run is also indexed, in
+//! the same transaction, in `run_facets` (by repository, workflow and
+//! status, see [`crate::facets`]) and in `check_history` (see
+//! [`crate::checks`]).
 
 use andon_core::EventKind;
 use andon_core::run::{RunRecord, Status};
@@ -11,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionResult, TransactionalTree};
 
+use crate::checks::{self, CheckPoint};
 use crate::codec::{decode, encode, key_u64, newest_first};
 use crate::error::StoreError;
+use crate::facets::{self, RunFacet};
 use crate::kv;
 use crate::meta::{self, Counter};
 use crate::store::Store;
@@ -36,6 +41,28 @@ pub trait RunStore {
 
     /// Summaries of the runs matching `query`, newest first.
     fn runs(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError>;
+
+    /// Save `runs` (with no kv writes) under new ids, set in each record
+    /// and returned in order, in one transaction, durably: a bulk path for
+    /// imports and benchmarks, one flush for all.
+    fn record_runs(&self, runs: &mut [RunRecord]) -> Result<Vec<u64>, StoreError>;
+
+    /// The distinct values of `facet` among all runs, in byte order, read
+    /// from an index (one seek per value).
+    fn run_facet_values(&self, facet: RunFacet) -> Result<Vec<String>, StoreError>;
+
+    /// The newest check point of each dataset and repository, in dataset
+    /// order (see [`crate::checks`] for the convention).
+    fn check_datasets(&self) -> Result<Vec<CheckPoint>, StoreError>;
+
+    /// Up to `limit` check points of `dataset`, newest first, in
+    /// `repository`, or in the first repository holding it when `None`.
+    fn check_history(
+        &self,
+        dataset: &str,
+        repository: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<CheckPoint>, StoreError>;
 }
 
 /// Which runs to list. Filters that are `None` match every run.
@@ -54,6 +81,19 @@ pub struct RunQuery {
 
 impl RunQuery {
     pub const DEFAULT_LIMIT: usize = 50;
+
+    /// The `run_facets` prefixes of the filters set.
+    fn facet_prefixes(&self) -> Vec<Vec<u8>> {
+        let filters = [
+            (RunFacet::Repository, self.repository.as_deref()),
+            (RunFacet::Workflow, self.workflow.as_deref()),
+            (RunFacet::Status, self.status.map(Status::as_str)),
+        ];
+        filters
+            .into_iter()
+            .filter_map(|(facet, value)| Some(facets::prefix(facet, value?)))
+            .collect()
+    }
 
     fn matches(&self, summary: &RunSummary) -> bool {
         self.workflow
@@ -120,11 +160,24 @@ impl RunStore for Store {
         kv_writes: &[(String, String, Vec<u8>)],
     ) -> Result<u64, StoreError> {
         let kv_entries = kv::entries(kv_writes)?;
-        let trees = (&self.meta, &self.runs, &self.run_index, &self.kv);
+        let trees = (
+            &self.meta,
+            &self.runs,
+            &self.run_index,
+            &self.run_facets,
+            &self.check_history,
+            &self.kv,
+        );
         let id = trees
-            .transaction(|(meta, runs, index, kv)| {
+            .transaction(|(meta, runs, index, facets, checks, kv)| {
                 kv::write_all(kv, &kv_entries)?;
-                insert(meta, &RunTrees { runs, index }, run)
+                let trees = RunTrees {
+                    runs,
+                    index,
+                    facets,
+                    checks,
+                };
+                insert(meta, &trees, run)
             })
             .map_err(StoreError::from_transaction)?;
         run.id = id;
@@ -141,6 +194,100 @@ impl RunStore for Store {
     }
 
     fn runs(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
+        let prefixes = query.facet_prefixes();
+        if prefixes.is_empty() {
+            return self.scan_runs(query);
+        }
+        // Leapfrog over the filters' indexes, newest first: each index
+        // seeks to the highest id at most the candidate, until all agree.
+        // A page reads about one entry per index per run it shows, however
+        // rare the filter.
+        let mut found = Vec::new();
+        let mut bound = match query.before {
+            Some(0) => return Ok(found),
+            Some(before) => before - 1,
+            None => u64::MAX,
+        };
+        'page: while found.len() < query.limit {
+            let mut candidate = bound;
+            loop {
+                let mut agreed = true;
+                for prefix in &prefixes {
+                    match facets::seek(&self.run_facets, prefix, candidate)? {
+                        None => break 'page,
+                        Some(id) if id < candidate => {
+                            candidate = id;
+                            agreed = false;
+                        }
+                        Some(_) => {}
+                    }
+                }
+                if agreed {
+                    break;
+                }
+            }
+            if let Some(summary) = self.summary(candidate)?
+                && query.matches(&summary)
+            {
+                found.push(summary);
+            }
+            match candidate.checked_sub(1) {
+                Some(next) => bound = next,
+                None => break,
+            }
+        }
+        Ok(found)
+    }
+
+    fn record_runs(&self, runs: &mut [RunRecord]) -> Result<Vec<u64>, StoreError> {
+        let trees = (
+            &self.meta,
+            &self.runs,
+            &self.run_index,
+            &self.run_facets,
+            &self.check_history,
+        );
+        let ids = trees
+            .transaction(|(meta, runs_tx, index, facets, checks)| {
+                let trees = RunTrees {
+                    runs: runs_tx,
+                    index,
+                    facets,
+                    checks,
+                };
+                runs.iter()
+                    .map(|run| insert(meta, &trees, run))
+                    .collect::<Result<Vec<u64>, _>>()
+            })
+            .map_err(StoreError::from_transaction)?;
+        for (run, id) in runs.iter_mut().zip(&ids) {
+            run.id = *id;
+        }
+        self.flush()?;
+        Ok(ids)
+    }
+
+    fn run_facet_values(&self, facet: RunFacet) -> Result<Vec<String>, StoreError> {
+        facets::values(&self.run_facets, facet)
+    }
+
+    fn check_datasets(&self) -> Result<Vec<CheckPoint>, StoreError> {
+        checks::latest(&self.check_history)
+    }
+
+    fn check_history(
+        &self,
+        dataset: &str,
+        repository: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<CheckPoint>, StoreError> {
+        checks::history(&self.check_history, dataset, repository, limit)
+    }
+}
+
+impl Store {
+    /// The unfiltered listing: the summaries newest first.
+    fn scan_runs(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
         let mut found = Vec::new();
         for entry in newest_first(&self.run_index, query.before) {
             if found.len() >= query.limit {
@@ -154,12 +301,58 @@ impl RunStore for Store {
         }
         Ok(found)
     }
+
+    fn summary(&self, id: u64) -> Result<Option<RunSummary>, StoreError> {
+        self.run_index
+            .get(id.to_be_bytes())
+            .map_err(StoreError::from_sled)?
+            .map(|bytes| decode(&bytes, "run summary", id))
+            .transpose()
+    }
+
+    /// Index every recorded run in `run_facets` and `check_history` (the
+    /// migration to schema 4), in batches; entries already there are
+    /// written again unchanged.
+    pub(crate) fn backfill_run_indexes(&self) -> Result<(), StoreError> {
+        const BATCH: usize = 2_000;
+        let mut facets = sled::Batch::default();
+        let mut checks = sled::Batch::default();
+        let mut pending = 0;
+        for entry in self.runs.iter() {
+            let (key, bytes) = entry.map_err(StoreError::from_sled)?;
+            let id = key_u64(&key, "run")?;
+            let run: RunRecord = decode(&bytes, "run", id)?;
+            facets::batch_insert(&mut facets, id, &run);
+            checks::batch_insert(&mut checks, id, &run)?;
+            pending += 1;
+            if pending == BATCH {
+                self.apply_index_batches(std::mem::take(&mut facets), std::mem::take(&mut checks))?;
+                pending = 0;
+            }
+        }
+        self.apply_index_batches(facets, checks)
+    }
+
+    fn apply_index_batches(
+        &self,
+        facets: sled::Batch,
+        checks: sled::Batch,
+    ) -> Result<(), StoreError> {
+        self.run_facets
+            .apply_batch(facets)
+            .map_err(StoreError::from_sled)?;
+        self.check_history
+            .apply_batch(checks)
+            .map_err(StoreError::from_sled)
+    }
 }
 
 /// The run trees inside a transaction.
 pub(crate) struct RunTrees<'a> {
     pub(crate) runs: &'a TransactionalTree,
     pub(crate) index: &'a TransactionalTree,
+    pub(crate) facets: &'a TransactionalTree,
+    pub(crate) checks: &'a TransactionalTree,
 }
 
 /// Write `run` under the next run id, inside a transaction that also holds
@@ -179,5 +372,7 @@ pub(crate) fn insert(
         &key[..],
         encode(&RunSummary::from(&record), "a run summary")?,
     )?;
+    facets::insert(trees.facets, id, &record)?;
+    checks::insert(trees.checks, id, &record)?;
     Ok(id)
 }

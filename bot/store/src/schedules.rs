@@ -272,6 +272,8 @@ impl ScheduleStore for Store {
             &self.meta,
             &self.runs,
             &self.run_index,
+            &self.run_facets,
+            &self.check_history,
             &self.kv,
             &self.outbox,
             &self.outbox_keys,
@@ -282,12 +284,27 @@ impl ScheduleStore for Store {
         );
         let recorded = trees
             .transaction(
-                |(meta, run_tree, run_index, kv, items, keys, pending, by_run, records, due)| {
+                |(
+                    meta,
+                    run_tree,
+                    run_index,
+                    run_facets,
+                    check_history,
+                    kv,
+                    items,
+                    keys,
+                    pending,
+                    by_run,
+                    records,
+                    due,
+                )| {
                     // Insert the run first to learn its id; an abort below
                     // undoes it with the rest.
                     let run_trees = RunTrees {
                         runs: run_tree,
                         index: run_index,
+                        facets: run_facets,
+                        checks: check_history,
                     };
                     let run_id = lift(runs::insert(meta, &run_trees, run))?;
                     if let Some(old) = get(records, id)? {

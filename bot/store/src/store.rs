@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::StoreError;
 use crate::group_commit::GroupCommit;
-use crate::{artifacts, inbox, kv, meta, outbox, registry, runs, schedules};
+use crate::{artifacts, checks, facets, inbox, kv, meta, outbox, registry, runs, schedules};
 
 /// The embedded store: one sled database with one tree per kind of state.
 ///
@@ -19,6 +19,8 @@ pub struct Store {
     pub(crate) meta: sled::Tree,
     pub(crate) runs: sled::Tree,
     pub(crate) run_index: sled::Tree,
+    pub(crate) run_facets: sled::Tree,
+    pub(crate) check_history: sled::Tree,
     pub(crate) kv: sled::Tree,
     pub(crate) artifacts: sled::Tree,
     pub(crate) deliveries: sled::Tree,
@@ -105,6 +107,8 @@ impl Store {
             meta: tree(meta::TREE)?,
             runs: tree(runs::TREE)?,
             run_index: tree(runs::INDEX_TREE)?,
+            run_facets: tree(facets::TREE)?,
+            check_history: tree(checks::TREE)?,
             kv: tree(kv::TREE)?,
             artifacts: tree(artifacts::TREE)?,
             deliveries: tree(inbox::TREE)?,
@@ -155,11 +159,13 @@ impl Store {
 
     /// Every tree by name, in export order: `meta` first so that an import
     /// sees the schema version before any data.
-    pub(crate) fn trees(&self) -> [(&'static str, &sled::Tree); 17] {
+    pub(crate) fn trees(&self) -> [(&'static str, &sled::Tree); 19] {
         [
             (meta::TREE, &self.meta),
             (runs::TREE, &self.runs),
             (runs::INDEX_TREE, &self.run_index),
+            (facets::TREE, &self.run_facets),
+            (checks::TREE, &self.check_history),
             (kv::TREE, &self.kv),
             (artifacts::TREE, &self.artifacts),
             (inbox::TREE, &self.deliveries),

@@ -6,6 +6,8 @@
 // build them as binaries of their own: one test binary for the crate.
 #[path = "store/inbox.rs"]
 mod inbox;
+#[path = "store/indexes.rs"]
+mod indexes;
 #[path = "store/outbox.rs"]
 mod outbox;
 #[path = "store/schedules.rs"]

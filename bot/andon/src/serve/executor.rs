@@ -19,6 +19,7 @@ use andon_github::{GitHub, GitHubError, backoff};
 use andon_store::{OutboxItem, OutboxStore};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use super::{Shared, now_ms};
 
@@ -47,13 +48,49 @@ fn target(planned: &PlannedEffect) -> String {
     }
 }
 
+/// The pull request an effect is about, when it names one.
+fn pull_number(effect: &Effect) -> Option<u64> {
+    match effect {
+        Effect::StickyComment { number, .. }
+        | Effect::Reply { number, .. }
+        | Effect::Label { number, .. } => Some(*number),
+        _ => None,
+    }
+}
+
+/// The span of carrying out one outbox item.
+fn span_for(item: &OutboxItem) -> tracing::Span {
+    let span = tracing::info_span!(
+        "outbox",
+        seq = item.seq,
+        effect = item.planned.effect.kind(),
+        repository = %item.planned.repository,
+        pr = tracing::field::Empty,
+        run_id = tracing::field::Empty,
+    );
+    if let Some(number) = pull_number(&item.planned.effect) {
+        span.record("pr", number);
+    }
+    if let Some(run) = item.run {
+        span.record("run_id", run);
+    }
+    span
+}
+
 pub async fn run(shared: Arc<Shared>, github: Arc<GitHub>) {
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
     let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
     let in_flight: Arc<Mutex<HashSet<u64>>> = Arc::default();
+    // Items finished since the outbox was last read: a task that ends
+    // after the read leaves its item pending in that (stale) list, and
+    // it must not be carried out a second time from it.
+    let finished: Arc<Mutex<HashSet<u64>>> = Arc::default();
     let mut tasks = JoinSet::new();
     loop {
         let draining = shared.draining();
+        if let Ok(mut finished) = finished.lock() {
+            finished.clear();
+        }
         let store = shared.store.clone();
         let pending = match tokio::task::spawn_blocking(move || store.outbox_pending(1024)).await {
             Ok(Ok(pending)) => pending,
@@ -80,7 +117,9 @@ pub async fn run(shared: Arc<Shared>, github: Arc<GitHub>) {
             if !blocked.insert(key.clone()) {
                 continue;
             }
-            if in_flight.lock().is_ok_and(|f| f.contains(&item.seq)) {
+            if in_flight.lock().is_ok_and(|f| f.contains(&item.seq))
+                || finished.lock().is_ok_and(|f| f.contains(&item.seq))
+            {
                 continue;
             }
             if item.not_before_ms > now {
@@ -100,11 +139,16 @@ pub async fn run(shared: Arc<Shared>, github: Arc<GitHub>) {
             let github = github.clone();
             let busy = busy.clone();
             let in_flight = in_flight.clone();
+            let finished = finished.clone();
             tasks.spawn(async move {
                 let seq = item.seq;
-                carry_out(&shared, &github, item).await;
+                let span = span_for(&item);
+                carry_out(&shared, &github, item).instrument(span).await;
                 if let Ok(mut busy) = busy.lock() {
                     busy.remove(&key);
+                }
+                if let Ok(mut done) = finished.lock() {
+                    done.insert(seq);
                 }
                 if let Ok(mut flight) = in_flight.lock() {
                     flight.remove(&seq);
@@ -134,6 +178,13 @@ async fn carry_out(shared: &Arc<Shared>, github: &GitHub, item: OutboxItem) {
     let attempts = item.attempts + 1;
     let stored = match result {
         Ok(outcome) => {
+            shared.metrics.effect(
+                kind,
+                match &outcome {
+                    EffectOutcome::Done { .. } => "done",
+                    EffectOutcome::Failed { .. } => "failed",
+                },
+            );
             match &outcome {
                 EffectOutcome::Done { detail } => tracing::info!(
                     seq,
@@ -160,6 +211,7 @@ async fn carry_out(shared: &Arc<Shared>, github: &GitHub, item: OutboxItem) {
                 GitHubError::Transient { retry_after, .. } => *retry_after,
                 _ => None,
             };
+            shared.metrics.effect(kind, "retry");
             let delay = backoff(attempts, retry_after, seq);
             tracing::warn!(seq, kind, %error, attempt = attempts, ?delay, "effect will be retried");
             let message = error.to_string();
@@ -170,6 +222,7 @@ async fn carry_out(shared: &Arc<Shared>, github: &GitHub, item: OutboxItem) {
             .await
         }
         Err(error) => {
+            shared.metrics.effect(kind, "failed");
             tracing::warn!(seq, kind, %error, attempts, "effect failed for good");
             let outcome = EffectOutcome::Failed {
                 error: if error.is_transient() {

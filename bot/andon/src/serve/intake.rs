@@ -154,6 +154,7 @@ pub async fn webhook(
         return (StatusCode::OK, Json(json!({ "ok": true, "event": "ping" }))).into_response();
     }
     if shared.draining() {
+        shared.metrics.rejected("draining");
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "draining",
@@ -182,7 +183,10 @@ pub async fn webhook(
     match stored {
         Ok(Accepted::New { seq }) => {
             shared.metrics.accepted();
-            tracing::info!(delivery = id, event, seq, "accepted");
+            // Debug: at info every delivery already gets one line, its
+            // outcome, from the worker (within its `delivery` span); a
+            // second line here would double the log volume of the intake.
+            tracing::debug!(delivery = id, event, seq, "accepted");
             shared.wake_workers();
             (
                 StatusCode::ACCEPTED,
@@ -200,6 +204,7 @@ pub async fn webhook(
                 .into_response()
         }
         Err(error) => {
+            shared.metrics.rejected("store_unavailable");
             tracing::error!(delivery = id, %error, "cannot store the delivery");
             (
                 StatusCode::SERVICE_UNAVAILABLE,

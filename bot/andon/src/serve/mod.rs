@@ -14,14 +14,14 @@ pub mod api;
 pub mod dashboard;
 mod executor;
 mod intake;
+pub mod metrics;
 pub mod scheduler;
 pub mod worker;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use andon_git::Mirrors;
@@ -30,12 +30,15 @@ use andon_host::{HostConfig, PluginHost};
 use andon_store::{InboxStore, Store};
 use anyhow::{Context, bail};
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use secrecy::SecretString;
 use tokio::sync::{Notify, mpsc};
 
 pub use intake::Secrets;
+pub use metrics::Metrics;
 pub use worker::{Context as WorkerContext, Outcome};
 
 /// `andon serve`'s settings. Each flag can also be given by its
@@ -95,6 +98,16 @@ pub struct ServeArgs {
     /// they answer only when andon listens on a loopback address.
     #[arg(long, env = "ANDON_DASHBOARD_TOKEN", hide_env_values = true)]
     pub dashboard_token: Option<String>,
+    /// `off` records no metrics (`/metrics` then shows zeros): only for
+    /// measuring what recording them costs.
+    #[arg(
+        long,
+        env = "ANDON_METRICS",
+        default_value = "on",
+        value_parser = ["on", "off"],
+        hide = true
+    )]
+    pub metrics: String,
 }
 
 /// How often local schedule repositories are checked for a new `HEAD`.
@@ -104,30 +117,72 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     andon_core::workflow::parse_duration(text).ok_or_else(|| format!("invalid duration `{text}`"))
 }
 
-/// Counters for the intake (issue 7 exposes them as Prometheus metrics).
+/// Which of the long-running loops are running, for `/readyz`.
 #[derive(Debug, Default)]
-pub struct Metrics {
-    accepted: AtomicU64,
-    rejected: Mutex<BTreeMap<&'static str, u64>>,
+pub struct Readiness {
+    workers: AtomicBool,
+    scheduler: AtomicBool,
+    executor: AtomicBool,
+    /// Whether there is an executor to wait for (GitHub is configured).
+    needs_executor: AtomicBool,
 }
 
-impl Metrics {
-    fn accepted(&self) {
-        self.accepted.fetch_add(1, Ordering::Relaxed);
-    }
+/// One of the loops [`Readiness`] follows.
+#[derive(Debug, Clone, Copy)]
+enum Loop {
+    Workers,
+    Scheduler,
+    Executor,
+}
 
-    fn rejected(&self, reason: &'static str) {
-        if let Ok(mut map) = self.rejected.lock() {
-            *map.entry(reason).or_default() += 1;
+impl Readiness {
+    fn flag(&self, which: Loop) -> &AtomicBool {
+        match which {
+            Loop::Workers => &self.workers,
+            Loop::Scheduler => &self.scheduler,
+            Loop::Executor => &self.executor,
         }
     }
 
-    pub fn snapshot(&self) -> serde_json::Value {
-        let rejected = self.rejected.lock().map(|m| m.clone()).unwrap_or_default();
-        serde_json::json!({
-            "accepted": self.accepted.load(Ordering::Relaxed),
-            "rejected": rejected,
-        })
+    /// What is not running, in words.
+    fn missing(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if !self.workers.load(Ordering::Acquire) {
+            missing.push("the worker dispatcher is not running");
+        }
+        if !self.scheduler.load(Ordering::Acquire) {
+            missing.push("the scheduler is not running");
+        }
+        if self.needs_executor.load(Ordering::Acquire) && !self.executor.load(Ordering::Acquire) {
+            missing.push("the outbox executor is not running");
+        }
+        missing
+    }
+}
+
+/// Marks a loop running while it is alive: dropped when the loop returns,
+/// panics or is aborted.
+struct Alive {
+    shared: Arc<Shared>,
+    which: Loop,
+}
+
+impl Alive {
+    fn new(shared: &Arc<Shared>, which: Loop) -> Alive {
+        shared.readiness.flag(which).store(true, Ordering::Release);
+        Alive {
+            shared: shared.clone(),
+            which,
+        }
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.shared
+            .readiness
+            .flag(self.which)
+            .store(false, Ordering::Release);
     }
 }
 
@@ -135,7 +190,8 @@ impl Metrics {
 pub struct Shared {
     pub store: Store,
     pub secrets: Secrets,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
+    pub readiness: Readiness,
     pub api_token: String,
     /// Who may read the dashboard and `/metrics`.
     pub access: dashboard::Access,
@@ -216,10 +272,14 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
         .thread_name("andon")
         .build()
         .context("cannot start the async runtime")?;
+    let metrics = Arc::new(Metrics::new(args.metrics != "off"));
     // octocrab's client needs the runtime it will run on.
     let github = {
         let _runtime = runtime.enter();
-        github_client(args)?.map(Arc::new)
+        github_client(args)?.map(|github| {
+            let metrics = metrics.clone();
+            Arc::new(github.with_observer(Arc::new(move |call| metrics.github_call(call))))
+        })
     };
     if github.is_none() {
         tracing::warn!(
@@ -250,7 +310,8 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
         let shared = Arc::new(Shared {
             store: store.clone(),
             secrets,
-            metrics: Metrics::default(),
+            metrics: metrics.clone(),
+            readiness: Readiness::default(),
             api_token: api::new_token(),
             access: dashboard::Access::new(args.dashboard_token.clone(), address.ip().is_loopback()),
             work: Notify::new(),
@@ -280,6 +341,7 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
                 None => None,
             },
             schedules_ready: Some(schedules_ready.clone()),
+            metrics: metrics.clone(),
         });
         // Precompile the stock plugins so the first delivery does not pay
         // for it.
@@ -287,20 +349,32 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
             let host = host.clone();
             tokio::task::spawn_blocking(move || crate::plugins::warm(&host));
         }
-        let workers_task = tokio::spawn(worker::dispatch(
-            shared.clone(),
-            context.clone(),
-            workers,
-            ticks_rx,
-        ));
-        let scheduler = Arc::new(scheduler::Scheduler::new(
-            store.clone(),
-            Arc::new(scheduler::SystemClock),
-            ticks_tx,
-            schedules_ready.clone(),
-            scheduler_stop.clone(),
-        ));
-        let scheduler_task = tokio::spawn(scheduler.run());
+        let workers_task = tokio::spawn({
+            let dispatch = worker::dispatch(shared.clone(), context.clone(), workers, ticks_rx);
+            let alive = Alive::new(&shared, Loop::Workers);
+            async move {
+                dispatch.await;
+                drop(alive);
+            }
+        });
+        let lateness = metrics.clone();
+        let scheduler = Arc::new(
+            scheduler::Scheduler::new(
+                store.clone(),
+                Arc::new(scheduler::SystemClock),
+                ticks_tx,
+                schedules_ready.clone(),
+                scheduler_stop.clone(),
+            )
+            .observe_lateness(Arc::new(move |late| lateness.tick_dispatched(late))),
+        );
+        let scheduler_task = tokio::spawn({
+            let alive = Alive::new(&shared, Loop::Scheduler);
+            async move {
+                scheduler.run().await;
+                drop(alive);
+            }
+        });
         let local_task = (!args.schedule_repos.is_empty()).then(|| {
             tokio::spawn(sync_local_repos(
                 store.clone(),
@@ -309,7 +383,15 @@ pub fn serve(data_dir: &Path, args: &ServeArgs) -> anyhow::Result<()> {
                 scheduler_stop.clone(),
             ))
         });
-        let executor_task = github.clone().map(|gh| tokio::spawn(executor::run(shared.clone(), gh)));
+        shared.readiness.needs_executor.store(github.is_some(), Ordering::Release);
+        let executor_task = github.clone().map(|gh| {
+            let alive = Alive::new(&shared, Loop::Executor);
+            let run = executor::run(shared.clone(), gh);
+            tokio::spawn(async move {
+                run.await;
+                drop(alive);
+            })
+        });
 
         let app = router(shared.clone());
         println!("andon listening on http://{address}");
@@ -383,10 +465,45 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/webhook", post(intake::webhook))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route(
+            "/metrics",
+            get(metrics::scrape).layer(axum::middleware::from_fn_with_state(
+                shared.clone(),
+                dashboard::require_access,
+            )),
+        )
         .nest("/api", api::router(shared.clone()))
         .merge(dashboard::router(shared.clone()))
         .layer(DefaultBodyLimit::max(intake::MAX_BODY))
         .with_state(shared)
+}
+
+/// `GET /readyz`: 200 once the store answers and every loop runs; 503
+/// with what is not ready otherwise (and while draining).
+async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
+    let mut missing: Vec<String> = Vec::new();
+    if shared.draining() {
+        missing.push("shutting down: draining work in flight".into());
+    }
+    let store = shared.store.clone();
+    match tokio::task::spawn_blocking(move || store.schema_version()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => missing.push(format!("the store does not answer: {error}")),
+        Err(error) => missing.push(format!("the store check failed: {error}")),
+    }
+    missing.extend(shared.readiness.missing().into_iter().map(String::from));
+    if missing.is_empty() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        let mut text = String::from("not ready:\n");
+        for reason in missing {
+            text.push_str("- ");
+            text.push_str(&reason);
+            text.push('\n');
+        }
+        (StatusCode::SERVICE_UNAVAILABLE, text).into_response()
+    }
 }
 
 async fn shutdown_signal() {
@@ -427,5 +544,28 @@ pub fn client_address(address: SocketAddr) -> SocketAddr {
         SocketAddr::new(ip, address.port())
     } else {
         address
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_names_each_loop_that_is_not_running() {
+        let readiness = Readiness::default();
+        assert_eq!(
+            readiness.missing(),
+            [
+                "the worker dispatcher is not running",
+                "the scheduler is not running"
+            ]
+        );
+        readiness.needs_executor.store(true, Ordering::Release);
+        readiness.workers.store(true, Ordering::Release);
+        readiness.scheduler.store(true, Ordering::Release);
+        assert_eq!(readiness.missing(), ["the outbox executor is not running"]);
+        readiness.executor.store(true, Ordering::Release);
+        assert!(readiness.missing().is_empty());
     }
 }

@@ -61,6 +61,10 @@ pub struct Pass {
     pub next_wake_ms: Option<u64>,
 }
 
+/// Told how late each tick handed to the workers is (from its due instant
+/// to its hand-over), for metrics.
+pub type LatenessObserver = Arc<dyn Fn(Duration) + Send + Sync>;
+
 /// The scheduler's handles: the store, the clock, and where ticks go.
 pub struct Scheduler {
     store: Store,
@@ -70,6 +74,7 @@ pub struct Scheduler {
     /// shutdown.
     wake: Arc<Notify>,
     stop: Arc<AtomicBool>,
+    lateness: Option<LatenessObserver>,
 }
 
 impl Scheduler {
@@ -86,7 +91,14 @@ impl Scheduler {
             jobs,
             wake,
             stop,
+            lateness: None,
         }
+    }
+
+    /// Tell `observer` how late each dispatched tick is.
+    pub fn observe_lateness(mut self, observer: LatenessObserver) -> Scheduler {
+        self.lateness = Some(observer);
+        self
     }
 
     /// Once at start: ticks that were running when the last process stopped
@@ -131,8 +143,10 @@ impl Scheduler {
         Ok(pass)
     }
 
+    /// Hand the claimed (and durable) ticks out.
     fn send(&self, claims: impl Iterator<Item = andon_core::schedule::Claim>) -> Pass {
         let mut pass = Pass::default();
+        let now = self.clock.now_ms();
         for claim in claims {
             pass.skipped += claim.skipped;
             if let Some(tick) = claim.cancel {
@@ -142,8 +156,12 @@ impl Scheduler {
             if let Some(job) = claim.dispatch {
                 // Without workers (shutting down) the tick stays claimed and
                 // runs again after the restart.
+                let late = Duration::from_millis(now.saturating_sub(job.tick_ms));
                 if self.jobs.send(job).is_ok() {
                     pass.dispatched += 1;
+                    if let Some(observer) = &self.lateness {
+                        observer(late);
+                    }
                 }
             }
         }
@@ -291,6 +309,28 @@ mod tests {
         assert_eq!(pass.dispatched, 0);
         assert_eq!(pass.next_wake_ms, Some(T0 + 20_000));
         assert!(drain(&mut received).is_empty());
+    }
+
+    #[test]
+    fn each_dispatched_tick_reports_its_lateness() {
+        let store = Store::open_temporary().expect("store");
+        store
+            .sync_schedules("o/r", "rev", &[entry(0, "*/10 * * * * *")], T0)
+            .expect("synced");
+        let clock = Arc::new(TestClock::default());
+        let (scheduler, mut received) = scheduler(&store, &clock);
+        let seen: Arc<std::sync::Mutex<Vec<Duration>>> = Arc::default();
+        let observed = seen.clone();
+        let scheduler = scheduler.observe_lateness(Arc::new(move |late| {
+            observed.lock().expect("not poisoned").push(late);
+        }));
+        clock.0.store(T0 + 10_250, Ordering::SeqCst);
+        assert_eq!(scheduler.pass().expect("pass").dispatched, 1);
+        assert_eq!(drain(&mut received).len(), 1);
+        assert_eq!(
+            *seen.lock().expect("not poisoned"),
+            [Duration::from_millis(250)]
+        );
     }
 
     #[test]

@@ -46,8 +46,9 @@ use secrecy::ExposeSecret;
 use tokio::runtime::Handle;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
+use tracing::{Instrument, Span, field};
 
-use super::{Shared, now_ms};
+use super::{Metrics, Shared, now_ms};
 
 mod registry;
 use crate::inputs::{Pulls, RunInputs};
@@ -84,6 +85,8 @@ pub struct Context {
     /// Woken when schedules change or a tick finishes, so the scheduler
     /// looks again.
     pub schedules_ready: Option<Arc<Notify>>,
+    /// Where recorded runs and their steps are counted.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Context {
@@ -149,9 +152,16 @@ pub async fn dispatch(
             tasks.spawn(async move {
                 let handle = Handle::current();
                 let worker_context = context.clone();
-                let ran =
-                    tokio::task::spawn_blocking(move || run_tick(&worker_context, &handle, &job))
-                        .await;
+                let span = tracing::info_span!(
+                    "tick",
+                    schedule = %job.id,
+                    tick = job.tick_ms,
+                    attempt = job.attempt,
+                );
+                let ran = tokio::task::spawn_blocking(move || {
+                    span.in_scope(|| run_tick(&worker_context, &handle, &job));
+                })
+                .await;
                 if let Err(error) = ran {
                     tracing::error!(%error, "a scheduled run panicked; its tick runs again after a restart");
                 }
@@ -218,12 +228,16 @@ pub async fn dispatch(
                 let attempts = delivery.attempts;
                 let handle = Handle::current();
                 let worker_context = context.clone();
+                let span = delivery_span(&delivery);
+                let blocking_span = span.clone();
                 let outcome = tokio::task::spawn_blocking(move || {
-                    process(&worker_context, &handle, &delivery)
+                    blocking_span.in_scope(|| process(&worker_context, &handle, &delivery))
                 })
                 .await
                 .unwrap_or_else(|error| Outcome::Retry(anyhow!("the worker panicked: {error}")));
-                let retry = settle(&shared, &context, seq, attempts, outcome).await;
+                let retry = settle(&shared, &context, seq, attempts, outcome)
+                    .instrument(span)
+                    .await;
                 if let Ok(mut busy) = busy.lock() {
                     busy.remove(&key);
                 }
@@ -244,6 +258,19 @@ pub async fn dispatch(
         }
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// The span of processing one delivery; the repository and pull request
+/// are recorded once the payload is parsed.
+fn delivery_span(delivery: &DeliveryRecord) -> Span {
+    tracing::info_span!(
+        "delivery",
+        delivery = %delivery.id,
+        seq = delivery.seq,
+        event = %delivery.event,
+        repository = field::Empty,
+        pr = field::Empty,
+    )
 }
 
 /// Record how processing ended; returns a delay when it should be retried.
@@ -389,6 +416,11 @@ pub fn process(context: &Context, handle: &Handle, delivery: &DeliveryRecord) ->
         .event
         .default_branch
         .clone_from(&incoming.default_branch);
+    let span = Span::current();
+    span.record("repository", incoming.event.repository.as_str());
+    if let Some(number) = incoming.event.number {
+        span.record("pr", number);
+    }
     let mut job = Job {
         context,
         handle,
@@ -396,6 +428,7 @@ pub fn process(context: &Context, handle: &Handle, delivery: &DeliveryRecord) ->
         prefix: format!("d{}", delivery.seq),
         incoming,
         runs: Vec::new(),
+        run_spans: Vec::new(),
         kv_writes: Vec::new(),
         effects: Vec::new(),
         pull: None,
@@ -445,6 +478,8 @@ struct Job<'a> {
     prefix: String,
     incoming: Incoming,
     runs: Vec<RunRecord>,
+    /// The span of each run, to note its id once committed.
+    run_spans: Vec<Span>,
     kv_writes: KvWrites,
     /// Effects committed with the runs; `Some(i)` ties one to `runs[i]`.
     effects: Vec<(Option<usize>, PlannedEffect)>,
@@ -512,6 +547,13 @@ impl Job<'_> {
             now_ms(),
         ) {
             Ok(_) => {
+                for (run, span) in self.runs.iter().zip(&self.run_spans) {
+                    span.record("run_id", run.id);
+                    span.in_scope(|| {
+                        tracing::info!(status = run.status.as_str(), "run recorded");
+                    });
+                    self.context.metrics.run_recorded(run);
+                }
                 // Workflows that watch andon's own runs (`on: workflow_run`)
                 // run for each finished run of a push, as a delivery of its
                 // own once the run has its id.
@@ -1166,8 +1208,11 @@ impl Job<'_> {
             rev: default_rev,
         };
         for (i, planned) in runs.iter().enumerate() {
-            let (run, kv_writes) =
-                pipeline.execute(planned, event, &inputs, &files, &RunBudget::UNLIMITED)?;
+            let span = run_span(&planned.workflow.name, event);
+            let (run, kv_writes) = span.in_scope(|| {
+                pipeline.execute(planned, event, &inputs, &files, &RunBudget::UNLIMITED)
+            })?;
+            self.run_spans.push(span);
             let index = offset + i;
             for effect in render::effects_for_run(
                 &self.prefix,
@@ -1626,6 +1671,8 @@ fn run_checkout(
         deadline,
         cancelled: &cancelled,
     };
+    let span = run_span(&checkout.workflow.name, &event);
+    let _entered = span.enter();
     let (mut run, kv_writes) = pipeline
         .execute(&planned, &event, &inputs, &files, &budget)
         .map_err(|e| NoRun::transient(&e))?;
@@ -1652,6 +1699,8 @@ fn run_checkout(
         .map_err(|e| NoRun::transient(&e.into()))?;
     match recorded {
         Some(id) => {
+            span.record("run_id", id);
+            context.metrics.run_recorded(&run);
             tracing::info!(
                 schedule = job.id,
                 tick,
@@ -1680,6 +1729,21 @@ fn run_checkout(
         ),
     }
     Ok(())
+}
+
+/// The span of one run; its id is recorded once the run is committed.
+fn run_span(workflow: &str, event: &Event) -> Span {
+    let span = tracing::info_span!(
+        "run",
+        workflow,
+        repository = %event.repository,
+        pr = field::Empty,
+        run_id = field::Empty,
+    );
+    if let Some(number) = event.number {
+        span.record("pr", number);
+    }
+    span
 }
 
 /// Queue a finished run of a push or a schedule as a delivery of its own,

@@ -1,19 +1,106 @@
-//! The dashboard: server-rendered HTML pages (issue 7).
+//! The dashboard: server-rendered HTML pages (issue 7), read-only, with
+//! no JavaScript, behind the [`Access`] rule.
+//!
+//! `pages` renders each page from the store (no axum there, so the
+//! benchmark renders the same pages in process), `chart` draws the SVG
+//! charts; this module routes and guards them.
 
+mod chart;
+pub mod pages;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use base64::Engine as _;
 
 use super::Shared;
+use pages::{Page, Params};
 
-/// The dashboard's routes.
-pub fn router(_shared: Arc<Shared>) -> Router<Arc<Shared>> {
+/// The dashboard's routes, each behind [`require_access`].
+pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
+        .route("/", get(runs))
+        .route("/runs", get(|| async { Redirect::permanent("/") }))
+        .route("/runs/{id}", get(run))
+        .route("/schedules", get(schedules))
+        .route("/data", get(data))
+        .route("/models", get(models))
+        .route("/inbox", get(inbox))
+        .route("/outbox", get(inbox))
+        .route_layer(axum::middleware::from_fn_with_state(shared, require_access))
+}
+
+/// The query string as pairs; an undecodable one is read as empty rather
+/// than refused.
+fn params(query: Result<Query<HashMap<String, String>>, QueryRejection>) -> Params {
+    query.map(|Query(params)| params).unwrap_or_default()
+}
+
+/// Render a page off the async threads: a page reads the store.
+async fn render(
+    shared: Arc<Shared>,
+    make: impl FnOnce(&Shared) -> Page + Send + 'static,
+) -> Response {
+    let page = tokio::task::spawn_blocking(move || make(&shared))
+        .await
+        .unwrap_or_else(|_| {
+            pages::problem(500, "Internal error", "the page could not be rendered")
+        });
+    let status = StatusCode::from_u16(page.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, page.html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // No script, no external asset: say so to the browser too.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'",
+        ),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn runs(
+    State(shared): State<Arc<Shared>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let params = params(query);
+    render(shared, move |s| pages::runs(&s.store, &params)).await
+}
+
+async fn run(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    render(shared, move |s| pages::run(&s.store, &id)).await
+}
+
+async fn schedules(State(shared): State<Arc<Shared>>) -> Response {
+    render(shared, |s| pages::schedules(&s.store)).await
+}
+
+async fn data(
+    State(shared): State<Arc<Shared>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let params = params(query);
+    render(shared, move |s| pages::data(&s.store, &params)).await
+}
+
+async fn models(State(shared): State<Arc<Shared>>) -> Response {
+    render(shared, |s| pages::models(&s.store)).await
+}
+
+async fn inbox(State(shared): State<Arc<Shared>>) -> Response {
+    render(shared, |s| pages::inbox(&s.store)).await
 }
 
 /// Who may read the dashboard and `/metrics`: anyone who can reach a

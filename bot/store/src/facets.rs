@@ -1,0 +1,130 @@
+//! The `run_facets` tree: secondary indexes of runs by repository, by
+//! workflow and by status, so that a filtered listing reads only the runs
+//! it shows and the dashboard's filters list the known values without a
+//! scan.
+//!
+//! A key is one facet byte (`r`, `w`, `s`), the value's bytes, a `0` byte,
+//! then the run id as a big-endian `u64`; values are empty. For one facet
+//! value, key order is id order, so the newest run is last; the distinct
+//! values of a facet are found by skipping from one value's last key to
+//! the next key, one seek per value.
+
+use std::ops::Bound;
+
+use andon_core::run::RunRecord;
+use sled::transaction::{ConflictableTransactionResult, TransactionalTree};
+
+use crate::codec::EMPTY;
+use crate::error::StoreError;
+
+pub(crate) const TREE: &str = "run_facets";
+
+/// What runs can be filtered and grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunFacet {
+    /// `owner/name`.
+    Repository,
+    Workflow,
+    /// The run's status (`success`, `failure`, …).
+    Status,
+}
+
+impl RunFacet {
+    pub const ALL: [RunFacet; 3] = [RunFacet::Repository, RunFacet::Workflow, RunFacet::Status];
+
+    fn byte(self) -> u8 {
+        match self {
+            RunFacet::Repository => b'r',
+            RunFacet::Workflow => b'w',
+            RunFacet::Status => b's',
+        }
+    }
+
+    /// This facet's value for `run`.
+    pub fn of(self, run: &RunRecord) -> &str {
+        match self {
+            RunFacet::Repository => &run.event.repository,
+            RunFacet::Workflow => &run.workflow,
+            RunFacet::Status => run.status.as_str(),
+        }
+    }
+}
+
+/// The prefix of the keys of `facet` = `value`. A 0 byte inside a value
+/// (which would end it early) is indexed as U+FFFD: listings check each
+/// run they read against the query, so the rare clash costs a skipped
+/// entry, never a wrong answer.
+pub(crate) fn prefix(facet: RunFacet, value: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(value.len() + 10);
+    key.push(facet.byte());
+    if value.contains('\0') {
+        key.extend_from_slice(value.replace('\0', "\u{FFFD}").as_bytes());
+    } else {
+        key.extend_from_slice(value.as_bytes());
+    }
+    key.push(0);
+    key
+}
+
+fn key(facet: RunFacet, value: &str, id: u64) -> Vec<u8> {
+    let mut key = prefix(facet, value);
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// Index run `run` (whose id is `id`) inside a transaction.
+pub(crate) fn insert(
+    tree: &TransactionalTree,
+    id: u64,
+    run: &RunRecord,
+) -> ConflictableTransactionResult<(), StoreError> {
+    for facet in RunFacet::ALL {
+        tree.insert(key(facet, facet.of(run), id), EMPTY)?;
+    }
+    Ok(())
+}
+
+/// The same entries as [`insert`], for a batch (the backfill).
+pub(crate) fn batch_insert(batch: &mut sled::Batch, id: u64, run: &RunRecord) {
+    for facet in RunFacet::ALL {
+        batch.insert(key(facet, facet.of(run), id), EMPTY);
+    }
+}
+
+/// The highest run id at most `at_most` under `prefix`, if any: one seek.
+pub(crate) fn seek(
+    tree: &sled::Tree,
+    prefix: &[u8],
+    at_most: u64,
+) -> Result<Option<u64>, StoreError> {
+    let mut high = prefix.to_vec();
+    high.extend_from_slice(&at_most.to_be_bytes());
+    let Some(entry) = tree.range(prefix..=high.as_slice()).next_back() else {
+        return Ok(None);
+    };
+    let (key, _) = entry.map_err(StoreError::from_sled)?;
+    let id = key
+        .strip_prefix(prefix)
+        .and_then(|id| <[u8; 8]>::try_from(id).ok())
+        .ok_or_else(|| StoreError::corrupt("a run facet key does not end with a run id"))?;
+    Ok(Some(u64::from_be_bytes(id)))
+}
+
+/// The distinct values of `facet`, in byte order: one seek per value.
+pub(crate) fn values(tree: &sled::Tree, facet: RunFacet) -> Result<Vec<String>, StoreError> {
+    let mut values = Vec::new();
+    let mut from = Bound::Included(vec![facet.byte()]);
+    let end = Bound::Excluded(vec![facet.byte() + 1]);
+    while let Some(entry) = tree.range::<Vec<u8>, _>((from, end.clone())).next() {
+        let (key, _) = entry.map_err(StoreError::from_sled)?;
+        let Some(body) = key.get(1..key.len().saturating_sub(9)) else {
+            return Err(StoreError::corrupt("a run facet key is too short"));
+        };
+        values.push(String::from_utf8_lossy(body).into_owned());
+        // Past every id of this value.
+        let mut last = key[..key.len() - 8].to_vec();
+        last.extend_from_slice(&[0xff; 8]);
+        from = Bound::Excluded(last);
+    }
+    Ok(values)
+}
