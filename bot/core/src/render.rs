@@ -777,7 +777,7 @@ fn longest_run(text: &str, c: char) -> usize {
 
 /// `text` cut to at most `max` bytes at a character boundary, marked `…`
 /// when cut.
-fn cut(text: &str, max: usize) -> String {
+pub fn cut(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_string();
     }

@@ -25,6 +25,19 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in rank order (best to worst after `Skipped`).
+    pub const ALL: [Status; 4] = [
+        Status::Skipped,
+        Status::Success,
+        Status::Failure,
+        Status::Error,
+    ];
+
+    /// The status named `text` (`success`, `failure`, `error`, `skipped`).
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Success => "success",

@@ -115,7 +115,7 @@ async fn authorize(State(shared): State<Arc<Shared>>, request: Request, next: Ne
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+    if !super::dashboard::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
         return (
             StatusCode::UNAUTHORIZED,
             Json(json!({ "error": "the API needs the bearer token from serve.json in the data directory" })),
@@ -123,10 +123,6 @@ async fn authorize(State(shared): State<Arc<Shared>>, request: Request, next: Ne
             .into_response();
     }
     next.run(request).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 struct ApiError(StoreError);
@@ -172,21 +168,10 @@ async fn runs(
         limit: params.limit.unwrap_or(RunQuery::DEFAULT_LIMIT).min(1000),
         workflow: params.workflow,
         repository: params.repository,
-        status: params.status.as_deref().and_then(parse_status),
+        status: params.status.as_deref().and_then(Status::parse),
         before: params.before,
     };
     Ok(Json(json!({ "runs": shared.store.runs(&query)? })))
-}
-
-fn parse_status(text: &str) -> Option<Status> {
-    [
-        Status::Success,
-        Status::Failure,
-        Status::Error,
-        Status::Skipped,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == text)
 }
 
 async fn run(

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use andon_core::registry::{self, ArtifactState, IndexedTag};
+use andon_core::render::cut;
 use andon_core::run::{RunRecord, Status, StepRecord};
 use andon_store::{
     CheckPoint, DeliveryQuery, DeliveryState, InboxStore, LineageStore, OutboxItem, OutboxState,
@@ -158,17 +159,6 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
     params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
-fn parse_status(text: &str) -> Option<Status> {
-    [
-        Status::Success,
-        Status::Failure,
-        Status::Error,
-        Status::Skipped,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == text)
-}
-
 /// `/`: the runs, newest first, filtered by repository, workflow and
 /// status, paged by `?before=ID`.
 pub fn runs(store: &Store, params: &Params) -> Page {
@@ -182,7 +172,7 @@ fn runs_page(store: &Store, params: &Params) -> Result<Page, StoreError> {
     let repository = param(params, "repository");
     let workflow = param(params, "workflow");
     let status_text = param(params, "status");
-    let status = status_text.and_then(parse_status);
+    let status = status_text.and_then(Status::parse);
     if status_text.is_some() && status.is_none() {
         return Ok(problem(400, "Bad request", "unknown status"));
     }
@@ -416,7 +406,7 @@ fn step_section(step: &StepRecord) -> Markup {
                 h4 { "Outputs" }
                 table {
                     @for (name, value) in &step.outputs {
-                        tr { th { (name) } td { code { (truncate(&value.to_string(), 2_000)) } } }
+                        tr { th { (name) } td { code { (cut(&value.to_string(), 2_000)) } } }
                     }
                 }
             }
@@ -441,18 +431,7 @@ fn step_section(step: &StepRecord) -> Markup {
 }
 
 fn action_detail(action: &impl serde::Serialize) -> String {
-    truncate(&serde_json::to_string(action).unwrap_or_default(), 600)
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
+    cut(&serde_json::to_string(action).unwrap_or_default(), 600)
 }
 
 fn outbox_state(state: &OutboxState) -> (&'static str, &str) {
@@ -764,7 +743,7 @@ fn versions_table(name: &str, state: &ArtifactState, _tags: &[IndexedTag]) -> Ma
                     td {
                         @if let Some(p) = &lineage.path { code { (p) } " " }
                         @if let Some(h) = &lineage.sha256 { "sha256 " code { (h.get(..12).unwrap_or(h)) } " " }
-                        @if let Some(m) = &lineage.metrics { br; code { (truncate(m, 300)) } }
+                        @if let Some(m) = &lineage.metrics { br; code { (cut(m, 300)) } }
                     }
                 }
             } }
