@@ -17,7 +17,7 @@ use andon_testkit::client::send_blocking;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::server::{REPO, Server, github_with_pull, origin_with_review, pull_request};
+use crate::server::{REPO, Server, github_with_pull, pull_request};
 use crate::support::project_root;
 
 /// The W3C WebDriver key of an element reference.
@@ -248,24 +248,26 @@ fn the_dashboard_in_headless_chromium_without_javascript() {
     let Some((chromium, chromedriver)) = browser_binaries() else {
         return;
     };
-    // Two real runs from two pull requests through `andon serve`.
-    let (origin, base, head) = origin_with_review();
-    let github = github_with_pull(7, &base, &head);
-    github.add_pull_request(andon_testkit::github::PullRequest::new(
-        REPO, 8, &head, &base,
-    ));
+    // Real runs through `andon serve`: a pull request opened and pushed to
+    // again, each running the review and data-quality workflows (the
+    // second data check fails), so the data page has a history to chart.
+    let (origin, _c1, c2, head1, head2) = crate::dashboard::origin();
+    let github = github_with_pull(7, &c2, &head1);
     let data = tempfile::tempdir().expect("tempdir");
     let server = Server::start(data.path(), &github.url(), &[]);
-    for (number, id) in [(7, "browser-7"), (8, "browser-8")] {
-        let payload = pull_request("opened", &origin, number, &base, &head);
+    for (action, head, id) in [
+        ("opened", &head1, "browser-7"),
+        ("synchronize", &head2, "browser-7b"),
+    ] {
+        let payload = pull_request(action, &origin, 7, &c2, head);
         let (status, body) = server.post(&payload.delivery(id));
         assert_eq!(status, 202, "{body}");
+        assert!(
+            server.wait_idle(Duration::from_secs(90)),
+            "the delivery was not processed:\n{}",
+            server.log()
+        );
     }
-    assert!(
-        server.wait_idle(Duration::from_secs(90)),
-        "the deliveries were not processed:\n{}",
-        server.log()
-    );
 
     let browser = Browser::start(&chromium, &chromedriver);
     browser.open(&format!("{}/", server.url));
@@ -276,7 +278,7 @@ fn the_dashboard_in_headless_chromium_without_javascript() {
     );
     assert_eq!(browser.text("h1"), "Runs");
     let rows = browser.find_all("#runs tbody tr");
-    assert!(rows.len() >= 2, "runs listed: {}", browser.text("#runs"));
+    assert!(rows.len() >= 4, "runs listed: {}", browser.text("#runs"));
     let listed = browser.text("#runs");
     assert!(listed.contains("review"), "{listed}");
     assert!(listed.contains(REPO), "{listed}");
@@ -299,8 +301,8 @@ fn the_dashboard_in_headless_chromium_without_javascript() {
         );
     }
 
-    // Into the newest run.
-    browser.open(&format!("{}/", server.url));
+    // Into the newest review run.
+    browser.open(&format!("{}/?workflow=review", server.url));
     let link = browser.find("#runs tbody tr a[href^='/runs/']");
     browser.click(&link);
     let title = browser.text("h1");
@@ -311,10 +313,30 @@ fn the_dashboard_in_headless_chromium_without_javascript() {
     }
     browser.screenshot(&artifact("dashboard-run.png"));
 
-    // Every page of the nav renders with its heading.
+    // The data check's history: follow the dataset from /data to its
+    // charts.
+    browser.open(&format!("{}/data", server.url));
+    assert_eq!(browser.text("h1"), "Data checks");
+    browser.click(
+        &browser.find("a[href*='dataset=data%2Forders.csv'], a[href*='dataset=data/orders.csv']"),
+    );
+    assert!(
+        browser.text("h1").contains("data/orders.csv"),
+        "{}",
+        browser.text("h1")
+    );
+    let charts = browser.find_all("svg.chart");
+    assert!(charts.len() >= 4, "{} charts", charts.len());
+    let history = browser.text("#history");
+    assert!(
+        history.contains("failure") && history.contains("success"),
+        "{history}"
+    );
+    browser.screenshot(&artifact("dashboard-data.png"));
+
+    // Every other page of the nav renders with its heading.
     for (path, heading) in [
         ("/schedules", "Schedules"),
-        ("/data", "Data checks"),
         ("/models", "Models"),
         ("/inbox", "Inbox and outbox"),
     ] {
@@ -323,7 +345,7 @@ fn the_dashboard_in_headless_chromium_without_javascript() {
     }
     let queues = browser.text("body");
     assert!(
-        queues.contains("browser-7"),
+        queues.contains("browser-7b"),
         "the delivery is listed:\n{queues}"
     );
     eprintln!(

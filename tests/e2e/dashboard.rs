@@ -54,7 +54,7 @@ fn run_ids(html: &str) -> Vec<u64> {
 /// dataset and its suite, a model, a registry policy; a second `main`
 /// commit changing the model (for the push); a pull request branch from it
 /// changing code and data twice. `(origin, c1, c2, head1, head2)`.
-fn origin() -> (TestRepo, String, String, String, String) {
+pub fn origin() -> (TestRepo, String, String, String, String) {
     let origin = TestRepo::new();
     let workflow = |name: &str| {
         std::fs::read(project_root().join("workflows").join(name)).expect("read workflow")

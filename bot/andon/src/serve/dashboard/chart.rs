@@ -2,6 +2,7 @@
 //! point per run linked to it, a `<title>` tooltip on each point. No
 //! JavaScript: the browser shows the titles itself.
 
+use andon_core::run::Status;
 use maud::{Markup, html};
 
 /// One value of a metric, measured by a run.
@@ -10,6 +11,8 @@ pub struct Point {
     pub time_ms: u64,
     pub value: f64,
     pub run: u64,
+    /// How the run's check ended: colours the point.
+    pub status: Status,
 }
 
 const WIDTH: f64 = 420.0;
@@ -70,12 +73,22 @@ pub fn line(name: &str, points: &[Point]) -> Markup {
             polyline points=(path.join(" ")) fill="none" stroke="#0969da" stroke-width="1.5" {}
             @for p in points {
                 a href={ "/runs/" (p.run) } {
-                    circle cx=(format!("{:.1}", x(p))) cy=(format!("{:.1}", y(p.value))) r="3.5" {
-                        title { "run #" (p.run) ": " (label(p.value)) " at " (super::pages::utc(p.time_ms)) }
+                    circle cx=(format!("{:.1}", x(p))) cy=(format!("{:.1}", y(p.value))) r="3.5"
+                        fill=(colour(p.status)) {
+                        title { "run #" (p.run) " (" (p.status.as_str()) "): " (label(p.value)) " at " (super::pages::utc(p.time_ms)) }
                     }
                 }
             }
         }
+    }
+}
+
+/// The point's colour: the run status badges' colours.
+fn colour(status: Status) -> &'static str {
+    match status {
+        Status::Success => "#1a7f37",
+        Status::Failure | Status::Error => "#cf222e",
+        Status::Skipped => "#6e7781",
     }
 }
 

@@ -53,7 +53,7 @@ form#filters{margin:.5em 0 1em}form#filters label{margin-right:1em}
 .bar-track{flex:1;position:relative;height:1.1em;background:#f6f8fa}.bar{position:absolute;height:100%;min-width:2px}
 .muted{color:#656d76}.paging a{margin-right:1em}
 svg.chart{background:#fff;border:1px solid #d0d7de;margin:.3em 1em .8em 0}
-svg.chart text{font-size:11px;fill:#1f2328}svg.chart a circle{fill:#0969da}
+svg.chart text{font-size:11px;fill:#1f2328}
 .charts{display:flex;flex-wrap:wrap}.charts figure{margin:0}.charts figcaption{font-weight:600}
 ";
 
@@ -638,6 +638,7 @@ fn metric_series(points: &[CheckPoint]) -> Vec<(String, Vec<Point>)> {
             time_ms: point.started_at_ms,
             value,
             run: point.run,
+            status: point.status,
         });
     };
     for key in ["rows", "passed", "warned", "failed"] {
