@@ -144,6 +144,7 @@ fn run(i: usize) -> RunRecord {
         duration_us: steps.iter().map(|s| s.duration_us).sum(),
         status,
         steps,
+        delivery: None,
     }
 }
 

@@ -163,6 +163,7 @@ impl Pipeline {
             duration_us,
             status,
             steps,
+            delivery: None,
         };
         Ok((run, kv_writes))
     }

@@ -162,6 +162,11 @@ pub struct RunRecord {
     pub duration_us: u64,
     pub status: Status,
     pub steps: Vec<StepRecord>,
+    /// The inbox sequence number of the webhook delivery the run answered,
+    /// set by the store when it commits the delivery; `None` for runs of
+    /// `andon run`, schedules and older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<u64>,
 }
 
 impl RunRecord {

@@ -53,6 +53,7 @@ fn run(workflow: &str, event: Event, steps: Vec<StepRecord>) -> RunRecord {
         duration_us: steps.iter().map(|s| s.duration_us).sum(),
         status,
         steps,
+        delivery: None,
     }
 }
 

@@ -347,6 +347,9 @@ impl InboxStore for Store {
         now_ms: u64,
     ) -> Result<Vec<u64>, StoreError> {
         let kv_entries = kv::entries(kv_writes)?;
+        for run in runs.iter_mut() {
+            run.delivery = Some(seq);
+        }
         let trees = (
             &self.meta,
             &self.deliveries,

@@ -183,6 +183,7 @@ fn run(workflow: &str, status: Status, started_at_ms: u64, steps: Vec<StepRecord
         duration_us: 100,
         status,
         steps,
+        delivery: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn run_of(workflow: &str, repository: &str, status: Status) -> RunRecord {
         duration_us: 1234,
         status,
         steps: Vec::new(),
+        delivery: None,
     }
 }
 
@@ -412,6 +413,7 @@ fn sample_run() -> RunRecord {
                 }],
             },
         ],
+        delivery: None,
     }
 }
 

@@ -461,6 +461,7 @@ mod tests {
             duration_us: 2_000,
             status,
             steps,
+            delivery: None,
         }
     }
 

@@ -332,6 +332,9 @@ fn commit_delivery_records_runs_kv_effects_and_state_together() {
     assert_eq!(store.inbox_depth().unwrap(), 0);
     assert_eq!(store.run(2).unwrap().unwrap().workflow, "size");
     assert_eq!(store.run(3).unwrap(), Some(runs[1].clone()));
+    // Each run names the delivery it answered.
+    assert_eq!(store.run(2).unwrap().unwrap().delivery, Some(seq));
+    assert_eq!(runs[1].delivery, Some(seq));
     assert_eq!(store.kv_get("size", "last").unwrap(), Some(b"XS".to_vec()));
 
     let items = store.outbox_pending(10).unwrap();

@@ -64,6 +64,7 @@ fn run_for(tick: &str) -> RunRecord {
         duration_us: 10,
         status: Status::Success,
         steps: Vec::new(),
+        delivery: None,
     }
 }
 

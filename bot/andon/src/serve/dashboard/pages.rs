@@ -314,9 +314,11 @@ pub fn run(store: &Store, id: &str) -> Page {
     });
     match found {
         Ok(Some((run, outbox))) => {
-            let delivery = outbox
-                .iter()
-                .find_map(|item| item.delivery)
+            // Runs record their delivery; older records are found
+            // through their effects, when they made any.
+            let delivery = run
+                .delivery
+                .or_else(|| outbox.iter().find_map(|item| item.delivery))
                 .and_then(|seq| store.delivery(seq).ok().flatten());
             page(
                 "/",
@@ -834,6 +836,7 @@ mod tests {
             duration_us: 1_500,
             status: Status::Failure,
             steps: vec![step],
+            delivery: None,
         }
     }
 
