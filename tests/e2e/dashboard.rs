@@ -315,6 +315,20 @@ fn the_dashboard_shows_runs_data_schedules_models_and_the_queues() {
     assert_eq!(page(&server, "/outbox"), queues);
     let redirect = get(&format!("{}/runs", server.url), &[]);
     assert_eq!(redirect.status, 308);
+
+    // Auto-refresh, as the runs form and the inbox links ask for it.
+    let live = page(&server, "/inbox?refresh=30");
+    assert!(live.contains("<meta http-equiv=\"refresh\" content=\"30\">"));
+    let runs_live = page(&server, "/?status=success&refresh=10");
+    assert!(runs_live.contains("<meta http-equiv=\"refresh\" content=\"10\">"));
+    assert!(!queues.contains("http-equiv"));
+    let too_fast = get(&format!("{}/?refresh=1", server.url), &[]);
+    assert_eq!(too_fast.status, 400);
+    assert!(
+        too_fast.text().contains("from 5 to 3600"),
+        "{}",
+        too_fast.text()
+    );
 }
 
 #[test]

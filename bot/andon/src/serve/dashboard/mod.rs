@@ -99,8 +99,12 @@ async fn models(State(shared): State<Arc<Shared>>) -> Response {
     render(shared, |s| pages::models(&s.store)).await
 }
 
-async fn inbox(State(shared): State<Arc<Shared>>) -> Response {
-    render(shared, |s| pages::inbox(&s.store)).await
+async fn inbox(
+    State(shared): State<Arc<Shared>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let params = params(query);
+    render(shared, move |s| pages::inbox(&s.store, &params)).await
 }
 
 /// Who may read the dashboard and `/metrics`: anyone who can reach a

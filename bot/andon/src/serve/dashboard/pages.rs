@@ -35,6 +35,10 @@ const PAGE_SIZE: usize = 50;
 const HISTORY: usize = 200;
 /// Deliveries and outbox items on the inbox and outbox page.
 const RECENT: usize = 50;
+/// The auto-refresh periods offered, in seconds; `?refresh=N` takes any
+/// period in [`REFRESH_BOUNDS`].
+const REFRESH_CHOICES: [u32; 3] = [10, 30, 60];
+const REFRESH_BOUNDS: std::ops::RangeInclusive<u32> = 5..=3600;
 
 const STYLE: &str = "
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
@@ -66,7 +70,7 @@ const NAV: [(&str, &str); 5] = [
     ("/inbox", "Inbox/Outbox"),
 ];
 
-fn layout(here: &str, title: &str, body: Markup) -> String {
+fn layout(here: &str, title: &str, refresh: Option<u32>, body: Markup) -> String {
     // Already rendered (and escaped) by `html!`.
     let body = PreEscaped(body.into_string());
     html! {
@@ -75,6 +79,10 @@ fn layout(here: &str, title: &str, body: Markup) -> String {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // The browser reloads the same URL: no JavaScript needed.
+                @if let Some(seconds) = refresh {
+                    meta http-equiv="refresh" content=(seconds);
+                }
                 title { (title) " · andon" }
                 style { (PreEscaped(STYLE)) }
             }
@@ -92,9 +100,51 @@ fn layout(here: &str, title: &str, body: Markup) -> String {
 }
 
 fn page(here: &str, title: &str, body: Markup) -> Page {
+    refreshing_page(here, title, None, body)
+}
+
+/// A page that reloads itself every `refresh` seconds when set.
+fn refreshing_page(here: &str, title: &str, refresh: Option<u32>, body: Markup) -> Page {
     Page {
         status: 200,
-        html: layout(here, title, body),
+        html: layout(here, title, refresh, body),
+    }
+}
+
+/// `?refresh=N`: none, or a period in [`REFRESH_BOUNDS`]; anything else
+/// is answered with a 400 page saying what is accepted.
+fn refresh_param(params: &Params) -> Result<Option<u32>, Page> {
+    let Some(text) = param(params, "refresh") else {
+        return Ok(None);
+    };
+    match text.parse::<u32>() {
+        Ok(0) => Ok(None),
+        Ok(seconds) if REFRESH_BOUNDS.contains(&seconds) => Ok(Some(seconds)),
+        _ => Err(problem(
+            400,
+            "Bad request",
+            &format!(
+                "`refresh` is a number of seconds from {} to {} (0 or nothing: off)",
+                REFRESH_BOUNDS.start(),
+                REFRESH_BOUNDS.end()
+            ),
+        )),
+    }
+}
+
+/// Links that switch auto-refresh of `path` off or to one of the offered
+/// periods, the current one marked.
+fn refresh_links(path: &str, refresh: Option<u32>) -> Markup {
+    html! {
+        p.refresh.muted {
+            "Auto-refresh: "
+            @if refresh.is_none() { strong { "off" } } @else { a href=(path) { "off" } }
+            @for seconds in REFRESH_CHOICES {
+                " · "
+                @if refresh == Some(seconds) { strong { (seconds) " s" } }
+                @else { a href={ (path) "?refresh=" (seconds) } { (seconds) " s" } }
+            }
+        }
     }
 }
 
@@ -105,6 +155,7 @@ pub fn problem(status: u16, title: &str, detail: &str) -> Page {
         html: layout(
             "",
             title,
+            None,
             html! { h1 { (title) } p { (detail) } p { a href="/" { "Back to the runs" } } },
         ),
     }
@@ -176,6 +227,10 @@ fn runs_page(store: &Store, params: &Params) -> Result<Page, StoreError> {
     if status_text.is_some() && status.is_none() {
         return Ok(problem(400, "Bad request", "unknown status"));
     }
+    let refresh = match refresh_param(params) {
+        Ok(refresh) => refresh,
+        Err(page) => return Ok(page),
+    };
     let before = match param(params, "before").map(str::parse::<u64>) {
         None => None,
         Some(Ok(id)) => Some(id),
@@ -197,6 +252,7 @@ fn runs_page(store: &Store, params: &Params) -> Result<Page, StoreError> {
             ("repository", repository),
             ("workflow", workflow),
             ("status", status_text),
+            ("refresh", refresh.map(|s| s.to_string()).as_deref()),
         ]
         .into_iter()
         .filter_map(|(k, v)| Some((k, v?.to_string())))
@@ -217,6 +273,18 @@ fn runs_page(store: &Store, params: &Params) -> Result<Page, StoreError> {
             (select("repository", "Repository", &repositories, repository))
             (select("workflow", "Workflow", &workflows, workflow))
             (select("status", "Status", &statuses, status_text))
+            label {
+                "Auto-refresh "
+                select name="refresh" {
+                    option value="" { "off" }
+                    @for seconds in REFRESH_CHOICES {
+                        option value=(seconds) selected[refresh == Some(seconds)] { (seconds) " s" }
+                    }
+                    @if let Some(other) = refresh.filter(|r| !REFRESH_CHOICES.contains(r)) {
+                        option value=(other) selected { (other) " s" }
+                    }
+                }
+            }
             button type="submit" { "Filter" }
             " " a href="/" { "Clear" }
         }
@@ -230,7 +298,7 @@ fn runs_page(store: &Store, params: &Params) -> Result<Page, StoreError> {
             @if let Some(older) = older { a href={ "/" (older) } { "Older" } }
         }
     };
-    Ok(page("/", "Runs", body))
+    Ok(refreshing_page("/", "Runs", refresh, body))
 }
 
 fn select(name: &str, label: &str, values: &[String], chosen: Option<&str>) -> Markup {
@@ -755,7 +823,11 @@ fn versions_table(name: &str, state: &ArtifactState, _tags: &[IndexedTag]) -> Ma
 }
 
 /// `/inbox` and `/outbox`: their depth, recent deliveries and effects.
-pub fn inbox(store: &Store) -> Page {
+pub fn inbox(store: &Store, params: &Params) -> Page {
+    let refresh = match refresh_param(params) {
+        Ok(refresh) => refresh,
+        Err(page) => return page,
+    };
     let read = || -> Result<_, StoreError> {
         Ok((
             store.inbox_depth()?,
@@ -773,6 +845,7 @@ pub fn inbox(store: &Store) -> Page {
     };
     let body = html! {
         h1 { "Inbox and outbox" }
+        (refresh_links("/inbox", refresh))
         p { "Inbox depth: " strong id="inbox-depth" { (inbox_depth) } " · Outbox depth: " strong id="outbox-depth" { (outbox_depth) } }
         h2 { "Recent deliveries" }
         @if deliveries.is_empty() { p.muted { "No deliveries." } } @else {
@@ -800,7 +873,7 @@ pub fn inbox(store: &Store) -> Page {
         h2 { "Outbox" }
         @if items.is_empty() { p.muted { "No effects." } } @else { (outbox_table(&items, true)) }
     };
-    page("/inbox", "Inbox and outbox", body)
+    refreshing_page("/inbox", "Inbox and outbox", refresh, body)
 }
 
 fn delivery_state(state: &DeliveryState) -> &'static str {
@@ -880,7 +953,46 @@ mod tests {
         assert_eq!(data(&store, &Params::new()).status, 200);
         assert_eq!(schedules(&store).status, 200);
         assert_eq!(models(&store).status, 200);
-        assert_eq!(inbox(&store).status, 200);
+        assert_eq!(inbox(&store, &Params::new()).status, 200);
+        for bad in ["2", "3601", "soon", "-10"] {
+            assert_eq!(runs(&store, &odd("refresh", bad)).status, 400, "{bad}");
+            assert_eq!(inbox(&store, &odd("refresh", bad)).status, 400, "{bad}");
+        }
+    }
+
+    #[test]
+    fn pages_refresh_themselves_only_when_asked() {
+        let store = Store::open_temporary().expect("store");
+        store
+            .record_run(&mut hostile_run(), &[])
+            .expect("record run");
+        let with = |k: &str, v: &str| Params::from([(k.to_string(), v.to_string())]);
+        let meta = |seconds: u32| format!("<meta http-equiv=\"refresh\" content=\"{seconds}\">");
+        let still = runs(&store, &Params::new());
+        assert!(!still.html.contains("http-equiv"), "{}", still.html);
+        let live = runs(&store, &with("refresh", "30"));
+        assert!(live.html.contains(&meta(30)), "{}", live.html);
+        // The form keeps the period chosen; 0 is off.
+        assert!(
+            live.html
+                .contains("<option value=\"30\" selected>30 s</option>")
+        );
+        assert!(
+            !runs(&store, &with("refresh", "0"))
+                .html
+                .contains("http-equiv")
+        );
+        let odd = runs(&store, &with("refresh", "45"));
+        assert!(odd.html.contains(&meta(45)));
+        assert!(
+            odd.html
+                .contains("<option value=\"45\" selected>45 s</option>")
+        );
+        let inbox_page = inbox(&store, &with("refresh", "10"));
+        assert!(inbox_page.html.contains(&meta(10)));
+        assert!(inbox_page.html.contains("<strong>10 s</strong>"));
+        assert!(inbox_page.html.contains("href=\"/inbox?refresh=60\""));
+        assert!(!inbox(&store, &Params::new()).html.contains("http-equiv"));
     }
 
     #[test]
