@@ -25,7 +25,7 @@ fn testbed_workflow(repo: &TestRepo, steps: &str) -> std::path::PathBuf {
     file
 }
 
-fn testbed_sha() -> String {
+pub fn testbed_sha() -> String {
     hex(&Sha256::digest(andon_bundle::testing::TESTBED))
 }
 

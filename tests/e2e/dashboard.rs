@@ -5,7 +5,7 @@
 //! content checked: filters, run detail, escaping, the data chart, models,
 //! schedules, inbox and outbox, and the access rule.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use andon_testkit::client::{Response, send_blocking};
 use andon_testkit::github::{FakeGitHub, Permission};
@@ -381,4 +381,69 @@ fn beyond_loopback_without_a_token_the_dashboard_is_refused() {
         assert_eq!(refused.status, 403, "{path}");
         assert_contains(&refused.text(), &["ANDON_DASHBOARD_TOKEN"]);
     }
+}
+
+/// A run under way is listed above the recorded runs with the step it is
+/// on, counted by `andon_runs_in_progress`, and leaves the list once it is
+/// recorded: here a step that spins until its 3 s timeout.
+#[test]
+fn a_run_under_way_is_shown_with_its_step_until_it_is_recorded() {
+    let origin = TestRepo::new();
+    origin.write("plugins/testbed.wasm", andon_bundle::testing::TESTBED);
+    origin.write(
+        ".andon/workflows/slow.yml",
+        format!(
+            "name: slow\non: [pull_request]\nsteps:\n  - id: measure\n    uses: size\n  - id: spin\n    uses: ./plugins/testbed.wasm\n    sha256: {}\n    timeout: 3s\n    with: {{ mode: loop }}\n",
+            crate::cli::testbed_sha()
+        ),
+    );
+    origin.write("src/lib.rs", "pub fn one() -> u32 { 1 }\n");
+    let base = origin.commit_all("base");
+    origin.git(&["checkout", "-q", "-b", "feature"]);
+    origin.write("src/lib.rs", "pub fn one() -> u32 { 2 }\n");
+    let head = origin.commit_all("change");
+    origin.git(&["checkout", "-q", "main"]);
+    let github = github_with_pull(8, &base, &head);
+    github.set_git_dir(REPO, origin.path());
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), &github.url(), &[]);
+
+    let opened = pull_request("opened", &origin, 8, &base, &head);
+    let (status, body) = server.post(&opened.delivery("slow-1"));
+    assert_eq!(status, 202, "{body}");
+    let deadline = Instant::now() + WAIT;
+    let shown = loop {
+        let html = page(&server, "/");
+        if html.contains("<strong>spin</strong>") {
+            break html;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never shown under way:\n{html}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_contains(
+        &shown,
+        &[
+            "<h2>In progress (1)</h2>",
+            "<span class=\"badge running\">running</span>",
+            "<td>slow</td>",
+            "2 of 2: <strong>spin</strong>",
+            "href=\"https://github.com/acme/widgets/pull/8\"",
+        ],
+    );
+    let metrics = get(&format!("{}/metrics", server.url), &[]).text();
+    assert!(metrics.contains("andon_runs_in_progress 1"), "{metrics}");
+
+    assert!(server.wait_idle(WAIT), "{}", server.log());
+    let after = page(&server, "/");
+    assert!(!after.contains("In progress"), "{after}");
+    let recorded = run_ids(&after);
+    assert_eq!(recorded.len(), 1, "{after}");
+    let detail = page(&server, &format!("/runs/{}", recorded[0]));
+    assert_contains(&detail, &["spin", "timeout"]);
+    let metrics = get(&format!("{}/metrics", server.url), &[]).text();
+    assert!(metrics.contains("andon_runs_in_progress 0"), "{metrics}");
 }

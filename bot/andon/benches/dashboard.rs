@@ -44,6 +44,12 @@ use andon_store::{
 use andon_testkit::client::Connection;
 use serde_json::json;
 
+#[path = "../src/activity.rs"]
+#[allow(
+    dead_code,
+    reason = "the pages read runs under way; only the server tracks them"
+)]
+mod activity;
 #[path = "../src/serve/dashboard/chart.rs"]
 mod chart;
 #[path = "../src/serve/dashboard/pages.rs"]
@@ -255,7 +261,9 @@ fn fill_schedules(store: &Store) {
             })
             .collect();
         store
-            .sync_schedules(&repository, "abc", &entries, START_MS)
+            // Synced now, so that no tick falls due (and runs) while the
+            // server is measured.
+            .sync_schedules(&repository, "abc", &entries, now_ms())
             .expect("schedules");
     }
 }
@@ -345,7 +353,7 @@ fn render(store: &Store, url: &str) -> pages::Page {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect::<HashMap<_, _>>();
     match path {
-        "/" => pages::runs(store, &params),
+        "/" => pages::runs(store, &params, &[]),
         "/schedules" => pages::schedules(store),
         "/data" => pages::data(store, &params),
         "/models" => pages::models(store),
@@ -392,6 +400,42 @@ fn measure(name: &str, iters: usize, mut fetch: impl FnMut() -> (u16, String)) {
     );
 }
 
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The CPU time a process has used so far (user + system), from
+/// `/proc/PID/stat`, in clock ticks.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command's closing parenthesis; utime and stime
+    // are the 14th and 15th fields of the whole line.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Wait until the server has finished starting (it compiles the bundled
+/// plugins into a fresh cache): until it uses no CPU for half a second,
+/// at most two minutes.
+fn wait_quiet(pid: u32) {
+    let started = Instant::now();
+    let mut last = cpu_ticks(pid);
+    while started.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = cpu_ticks(pid);
+        if now.is_some() && now == last {
+            break;
+        }
+        last = now;
+    }
+    println!(
+        "andon serve quiet after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
 /// Start `andon serve` on the filled data directory (no GitHub
 /// credentials: nothing leaves the machine) and answer its base URL.
 fn serve(data: &Path) -> (Child, String) {
@@ -400,7 +444,7 @@ fn serve(data: &Path) -> (Child, String) {
         .env("ANDON_LISTEN", "127.0.0.1:0")
         .env("ANDON_DATA_DIR", data)
         .env("ANDON_WEBHOOK_SECRET", "bench-secret")
-        .env("ANDON_LOG", "warn")
+        .env("ANDON_LOG", "error")
         .env_remove("ANDON_GITHUB_TOKEN")
         .env_remove("ANDON_DASHBOARD_TOKEN")
         .env_remove("ANDON_METRICS")
@@ -452,6 +496,7 @@ fn main() {
     // The same pages as a browser gets them: `andon serve` on the same
     // store, one keep-alive connection, the whole answer read each time.
     let (mut server, base) = serve(dir.path());
+    wait_quiet(server.id());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

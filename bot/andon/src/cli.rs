@@ -374,6 +374,7 @@ fn run(data_dir_flag: Option<PathBuf>, args: &RunArgs) -> anyhow::Result<ExitCod
     let pipeline = Pipeline {
         host: Arc::new(host),
         store: store.clone(),
+        activity: None,
     };
     let now_micros = args.now.unwrap_or_else(crate::inputs::now_micros);
     let inputs = Arc::new(RunInputs {

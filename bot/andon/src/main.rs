@@ -3,6 +3,7 @@
 //! The binary wires the adapters together: the command line, the pipeline
 //! that turns an event and workflows into runs, and the reports.
 
+mod activity;
 mod artifacts;
 mod cli;
 mod inputs;

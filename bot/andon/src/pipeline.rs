@@ -19,6 +19,7 @@ use andon_host::{DatasetRead, Invocation, Plugin, PluginHost, StepError, StepOut
 use andon_store::{ArtifactStore, RunStore, Store};
 use anyhow::Context;
 
+use crate::activity::{ActiveRun, Activity};
 use crate::artifacts::{self, RunArtifacts};
 use crate::inputs::{GitInputs, RunInputs};
 use crate::plugins::{self, PluginFiles};
@@ -30,6 +31,8 @@ pub type KvWrites = Vec<(String, String, Vec<u8>)>;
 pub struct Pipeline {
     pub host: Arc<PluginHost>,
     pub store: Store,
+    /// Where runs under way are shown while they run (`andon serve`).
+    pub activity: Option<Arc<Activity>>,
 }
 
 /// Who ran a step, for its record and its artifacts' lineage.
@@ -90,7 +93,25 @@ impl Pipeline {
             self.store.clone(),
             event.repository.clone(),
         ));
-        for planned_step in &planned.steps {
+        let tracked = self.activity.as_deref().map(|activity| {
+            activity.start(ActiveRun {
+                workflow: planned.workflow.name.clone(),
+                repository: event.repository.clone(),
+                event: event.kind.as_str(),
+                number: event.number,
+                started_at_ms,
+                steps: planned
+                    .steps
+                    .iter()
+                    .map(|s| (s.step.id.clone(), s.step.uses.display_name().to_string()))
+                    .collect(),
+                current: 0,
+            })
+        });
+        for (index, planned_step) in planned.steps.iter().enumerate() {
+            if let Some(tracked) = &tracked {
+                tracked.step(index);
+            }
             let step = planned_step.step;
             let plugin_name = step.uses.display_name().to_string();
             let _span =

@@ -8,6 +8,12 @@
 //! value, key order is id order, so the newest run is last; the distinct
 //! values of a facet are found by skipping from one value's last key to
 //! the next key, one seek per value.
+//!
+//! Two composite indexes serve the combinations that single indexes answer
+//! slowly (weakly selective filters together): `p` keys by repository and
+//! workflow, `t` keys by repository, workflow and status, each value
+//! followed by its `0` byte. A page filtered by all three reads one index
+//! and about one entry per run it shows.
 
 use std::ops::Bound;
 
@@ -50,26 +56,58 @@ impl RunFacet {
     }
 }
 
-/// The prefix of the keys of `facet` = `value`. A 0 byte inside a value
-/// (which would end it early) is indexed as U+FFFD: listings check each
-/// run they read against the query, so the rare clash costs a skipped
-/// entry, never a wrong answer.
-pub(crate) fn prefix(facet: RunFacet, value: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(value.len() + 10);
-    key.push(facet.byte());
-    if value.contains('\0') {
-        key.extend_from_slice(value.replace('\0', "\u{FFFD}").as_bytes());
-    } else {
-        key.extend_from_slice(value.as_bytes());
+/// The first byte of the composite index keys.
+const PAIR: u8 = b'p';
+const TRIPLE: u8 = b't';
+
+/// The prefix of the keys of index `byte` for `values`, each ended by a 0
+/// byte. A 0 byte inside a value (which would end it early) is indexed as
+/// U+FFFD: listings check each run they read against the query, so the
+/// rare clash costs a skipped entry, never a wrong answer.
+fn index_prefix(byte: u8, values: &[&str]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(values.iter().map(|v| v.len() + 1).sum::<usize>() + 9);
+    key.push(byte);
+    for value in values {
+        if value.contains('\0') {
+            key.extend_from_slice(value.replace('\0', "\u{FFFD}").as_bytes());
+        } else {
+            key.extend_from_slice(value.as_bytes());
+        }
+        key.push(0);
     }
-    key.push(0);
     key
 }
 
-fn key(facet: RunFacet, value: &str, id: u64) -> Vec<u8> {
-    let mut key = prefix(facet, value);
-    key.extend_from_slice(&id.to_be_bytes());
-    key
+/// The prefix of the keys of `facet` = `value`.
+pub(crate) fn prefix(facet: RunFacet, value: &str) -> Vec<u8> {
+    index_prefix(facet.byte(), &[value])
+}
+
+/// The prefix of the keys of runs of `workflow` in `repository`.
+pub(crate) fn pair_prefix(repository: &str, workflow: &str) -> Vec<u8> {
+    index_prefix(PAIR, &[repository, workflow])
+}
+
+/// The prefix of the keys of runs of `workflow` in `repository` that
+/// ended with `status`.
+pub(crate) fn triple_prefix(repository: &str, workflow: &str, status: &str) -> Vec<u8> {
+    index_prefix(TRIPLE, &[repository, workflow, status])
+}
+
+/// Every index key of run `run`, whose id is `id`.
+fn keys(id: u64, run: &RunRecord) -> impl Iterator<Item = Vec<u8>> {
+    let [repository, workflow, status] = RunFacet::ALL.map(|facet| facet.of(run));
+    RunFacet::ALL
+        .map(|facet| prefix(facet, facet.of(run)))
+        .into_iter()
+        .chain([
+            pair_prefix(repository, workflow),
+            triple_prefix(repository, workflow, status),
+        ])
+        .map(move |mut key| {
+            key.extend_from_slice(&id.to_be_bytes());
+            key
+        })
 }
 
 /// Index run `run` (whose id is `id`) inside a transaction.
@@ -78,16 +116,16 @@ pub(crate) fn insert(
     id: u64,
     run: &RunRecord,
 ) -> ConflictableTransactionResult<(), StoreError> {
-    for facet in RunFacet::ALL {
-        tree.insert(key(facet, facet.of(run), id), EMPTY)?;
+    for key in keys(id, run) {
+        tree.insert(key, EMPTY)?;
     }
     Ok(())
 }
 
 /// The same entries as [`insert`], for a batch (the backfill).
 pub(crate) fn batch_insert(batch: &mut sled::Batch, id: u64, run: &RunRecord) {
-    for facet in RunFacet::ALL {
-        batch.insert(key(facet, facet.of(run), id), EMPTY);
+    for key in keys(id, run) {
+        batch.insert(key, EMPTY);
     }
 }
 

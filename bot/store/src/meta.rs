@@ -15,7 +15,7 @@ const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// One step of the schema: `MIGRATIONS[n]` turns version `n` into `n + 1`.
 type Migration = fn(&Store) -> Result<(), StoreError>;
 
-const MIGRATIONS: [Migration; 4] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
+const MIGRATIONS: [Migration; 5] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
@@ -46,6 +46,14 @@ fn v2_to_v3(_store: &Store) -> Result<(), StoreError> {
 /// (`run_facets`) and keeps data-check history per dataset
 /// (`check_history`): both are built here from the runs recorded so far.
 fn v3_to_v4(store: &Store) -> Result<(), StoreError> {
+    store.backfill_run_indexes()
+}
+
+/// Version 5 adds two composite indexes to `run_facets` (repository and
+/// workflow; repository, workflow and status), so that the dashboard's
+/// combined filters read one index: built here from the runs recorded so
+/// far (the single indexes are written again unchanged).
+fn v4_to_v5(store: &Store) -> Result<(), StoreError> {
     store.backfill_run_indexes()
 }
 

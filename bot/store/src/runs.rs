@@ -82,8 +82,15 @@ pub struct RunQuery {
 impl RunQuery {
     pub const DEFAULT_LIMIT: usize = 50;
 
-    /// The `run_facets` prefixes of the filters set.
+    /// The `run_facets` prefixes of the filters set: one composite index
+    /// when repository and workflow are both set, else one per filter.
     fn facet_prefixes(&self) -> Vec<Vec<u8>> {
+        if let (Some(repository), Some(workflow)) = (&self.repository, &self.workflow) {
+            return vec![match self.status {
+                Some(status) => facets::triple_prefix(repository, workflow, status.as_str()),
+                None => facets::pair_prefix(repository, workflow),
+            }];
+        }
         let filters = [
             (RunFacet::Repository, self.repository.as_deref()),
             (RunFacet::Workflow, self.workflow.as_deref()),
@@ -311,7 +318,7 @@ impl Store {
     }
 
     /// Index every recorded run in `run_facets` and `check_history` (the
-    /// migration to schema 4), in batches; entries already there are
+    /// migrations to schemas 4 and 5), in batches; entries already there are
     /// written again unchanged.
     pub(crate) fn backfill_run_indexes(&self) -> Result<(), StoreError> {
         const BATCH: usize = 2_000;

@@ -285,6 +285,76 @@ fn runs_are_listed_newest_first_with_filters_and_paging() {
         },
         &[4],
     );
+    // Repository and workflow together read the composite indexes.
+    let combined = |repository: &str, workflow: &str, status| RunQuery {
+        repository: Some(repository.into()),
+        workflow: Some(workflow.into()),
+        status,
+        ..RunQuery::default()
+    };
+    check_runs(&store, &combined("o/a", "size", None), &[6, 4, 1]);
+    check_runs(
+        &store,
+        &combined("o/a", "size", Some(Status::Success)),
+        &[6, 1],
+    );
+    check_runs(
+        &store,
+        &combined("o/b", "data", Some(Status::Success)),
+        &[5],
+    );
+    check_runs(&store, &combined("o/b", "data", Some(Status::Failure)), &[]);
+    check_runs(&store, &combined("o/a", "nothing", None), &[]);
+    check_runs(
+        &store,
+        &RunQuery {
+            before: Some(6),
+            ..combined("o/a", "size", Some(Status::Success))
+        },
+        &[1],
+    );
+}
+
+/// A store of schema 4 has no composite indexes: opening it builds them
+/// from the runs, so the combined filters find the runs recorded before.
+#[test]
+fn version_4_gains_the_composite_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    record(&store, "size", "o/a", Status::Success);
+    record(&store, "size", "o/a", Status::Failure);
+    record(&store, "data", "o/a", Status::Success);
+    drop(store);
+    with_raw_tree(dir.path(), "run_facets", |facets| {
+        let composite: Vec<_> = facets
+            .iter()
+            .keys()
+            .map(Result::unwrap)
+            .filter(|key| matches!(key.first(), Some(b'p' | b't')))
+            .collect();
+        assert_eq!(composite.len(), 6, "two composite keys per run");
+        for key in composite {
+            facets.remove(key).unwrap();
+        }
+    });
+    set_raw_schema_version(dir.path(), 4);
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let query = RunQuery {
+        repository: Some("o/a".into()),
+        workflow: Some("size".into()),
+        ..RunQuery::default()
+    };
+    check_runs(&store, &query, &[2, 1]);
+    check_runs(
+        &store,
+        &RunQuery {
+            status: Some(Status::Failure),
+            ..query
+        },
+        &[2],
+    );
 }
 
 #[test]

@@ -29,6 +29,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 
 use super::Shared;
+use crate::activity::Activity;
 
 /// The reasons the intake refuses or drops a delivery, as counted.
 pub const REJECT_REASONS: [&str; 10] = [
@@ -133,6 +134,10 @@ pub struct Metrics {
     github_call_duration: Histogram,
     github_rate_remaining: RateRemaining,
     tick_lateness: Histogram,
+    runs_in_progress: Gauge,
+    /// The runs under way, counted at scrape time and listed by the
+    /// dashboard.
+    pub activity: Arc<Activity>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -193,6 +198,8 @@ impl Metrics {
             github_call_duration: api_duration_histogram(),
             github_rate_remaining: RateRemaining::default(),
             tick_lateness: lateness_histogram(),
+            runs_in_progress: Gauge::default(),
+            activity: Arc::new(Activity::default()),
         };
         metrics.register();
         metrics
@@ -229,6 +236,11 @@ impl Metrics {
             "runs",
             "Workflow runs recorded, by workflow and status",
             self.runs.clone(),
+        );
+        r.register(
+            "runs_in_progress",
+            "Workflow runs under way (read at scrape time)",
+            self.runs_in_progress.clone(),
         );
         r.register_with_unit(
             "step_duration",
@@ -375,6 +387,7 @@ impl Metrics {
         let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         self.inbox_depth.set(gauge(inbox_depth));
         self.outbox_depth.set(gauge(outbox_depth));
+        self.runs_in_progress.set(gauge(self.activity.count()));
         let mut text = String::new();
         if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
             tracing::error!(%error, "cannot encode the metrics");

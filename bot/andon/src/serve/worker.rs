@@ -1202,6 +1202,7 @@ impl Job<'_> {
         let pipeline = Pipeline {
             host: self.context.host.clone(),
             store: self.context.store.clone(),
+            activity: Some(self.context.metrics.activity.clone()),
         };
         let files = PluginFiles::Commit {
             repo,
@@ -1654,6 +1655,7 @@ fn run_checkout(
     let pipeline = Pipeline {
         host: context.host.clone(),
         store: store.clone(),
+        activity: Some(context.metrics.activity.clone()),
     };
     let files = PluginFiles::Commit {
         repo: &checkout.repo,

@@ -76,7 +76,10 @@ async fn runs(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
     let params = params(query);
-    render(shared, move |s| pages::runs(&s.store, &params)).await
+    render(shared, move |s| {
+        pages::runs(&s.store, &params, &s.metrics.activity.snapshot())
+    })
+    .await
 }
 
 async fn run(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {

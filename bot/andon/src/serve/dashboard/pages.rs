@@ -18,6 +18,7 @@ use andon_store::{
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::chart::{self, Point};
+use crate::activity::ActiveRun;
 
 /// A rendered page: its HTTP status and HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,16 +211,17 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
     params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
-/// `/`: the runs, newest first, filtered by repository, workflow and
-/// status, paged by `?before=ID`.
-pub fn runs(store: &Store, params: &Params) -> Page {
-    match runs_page(store, params) {
+/// `/`: the runs under way (`active`), then the recorded runs, newest
+/// first, filtered by repository, workflow and status, paged by
+/// `?before=ID`.
+pub fn runs(store: &Store, params: &Params, active: &[ActiveRun]) -> Page {
+    match runs_page(store, params, active) {
         Ok(page) => page,
         Err(error) => store_problem(&error),
     }
 }
 
-fn runs_page(store: &Store, params: &Params) -> Result<Page, StoreError> {
+fn runs_page(store: &Store, params: &Params, active: &[ActiveRun]) -> Result<Page, StoreError> {
     let repository = param(params, "repository");
     let workflow = param(params, "workflow");
     let status_text = param(params, "status");
@@ -288,6 +290,11 @@ fn runs_page(store: &Store, params: &Params) -> Result<Page, StoreError> {
             button type="submit" { "Filter" }
             " " a href="/" { "Clear" }
         }
+        // Runs under way have no status yet: on the first page, unless a
+        // status is asked for.
+        @if before.is_none() && status.is_none() {
+            (active_table(active, repository, workflow))
+        }
         @if found.is_empty() {
             p.muted { "No runs match." }
         } @else {
@@ -299,6 +306,50 @@ fn runs_page(store: &Store, params: &Params) -> Result<Page, StoreError> {
         }
     };
     Ok(refreshing_page("/", "Runs", refresh, body))
+}
+
+/// The runs under way that match the filters, the oldest first, with the
+/// step each is on and how long it has been running.
+fn active_table(active: &[ActiveRun], repository: Option<&str>, workflow: Option<&str>) -> Markup {
+    let shown: Vec<&ActiveRun> = active
+        .iter()
+        .filter(|run| repository.is_none_or(|r| r == run.repository))
+        .filter(|run| workflow.is_none_or(|w| w == run.workflow))
+        .collect();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    html! {
+        @if !shown.is_empty() {
+            h2 { "In progress (" (shown.len()) ")" }
+            table id="in-progress" {
+                thead { tr {
+                    th { "Status" } th { "Workflow" } th { "Repository" } th { "Event" } th { "PR" }
+                    th { "Started (UTC)" } th { "Running for" } th { "Step" }
+                } }
+                tbody {
+                    @for run in shown {
+                        tr {
+                            td { (badge("running")) }
+                            td { (run.workflow) }
+                            td { (run.repository) }
+                            td { (run.event) }
+                            td { (pr_link(&run.repository, run.number)) }
+                            td { (utc(run.started_at_ms)) }
+                            td.num { (duration(now_ms.saturating_sub(run.started_at_ms).saturating_mul(1000))) }
+                            td {
+                                @if let Some((id, plugin)) = run.steps.get(run.current) {
+                                    (run.current + 1) " of " (run.steps.len()) ": " strong { (id) } " "
+                                    span.muted { "(" (plugin) ")" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Recorded" }
+        }
+    }
 }
 
 fn select(name: &str, label: &str, values: &[String], chosen: Option<&str>) -> Markup {
@@ -919,11 +970,12 @@ mod tests {
         store
             .record_run(&mut hostile_run(), &[])
             .expect("record run");
-        let list = runs(&store, &Params::new());
+        let list = runs(&store, &Params::new(), &[]);
         let detail = run(&store, "1");
         let filtered = runs(
             &store,
             &Params::from([("workflow".to_string(), HOSTILE.to_string())]),
+            &[],
         );
         for page in [&list, &detail, &filtered] {
             assert_eq!(page.status, 200);
@@ -946,16 +998,16 @@ mod tests {
         assert_eq!(run(&store, "99999999999999999999").status, 400);
         assert_eq!(run(&store, "42").status, 404);
         let odd = |k: &str, v: &str| Params::from([(k.to_string(), v.to_string())]);
-        assert_eq!(runs(&store, &odd("before", "nope")).status, 400);
-        assert_eq!(runs(&store, &odd("status", "sideways")).status, 400);
-        assert_eq!(runs(&store, &odd("before", "0")).status, 200);
+        assert_eq!(runs(&store, &odd("before", "nope"), &[]).status, 400);
+        assert_eq!(runs(&store, &odd("status", "sideways"), &[]).status, 400);
+        assert_eq!(runs(&store, &odd("before", "0"), &[]).status, 200);
         assert_eq!(data(&store, &odd("dataset", "missing.csv")).status, 404);
         assert_eq!(data(&store, &Params::new()).status, 200);
         assert_eq!(schedules(&store).status, 200);
         assert_eq!(models(&store).status, 200);
         assert_eq!(inbox(&store, &Params::new()).status, 200);
         for bad in ["2", "3601", "soon", "-10"] {
-            assert_eq!(runs(&store, &odd("refresh", bad)).status, 400, "{bad}");
+            assert_eq!(runs(&store, &odd("refresh", bad), &[]).status, 400, "{bad}");
             assert_eq!(inbox(&store, &odd("refresh", bad)).status, 400, "{bad}");
         }
     }
@@ -968,9 +1020,9 @@ mod tests {
             .expect("record run");
         let with = |k: &str, v: &str| Params::from([(k.to_string(), v.to_string())]);
         let meta = |seconds: u32| format!("<meta http-equiv=\"refresh\" content=\"{seconds}\">");
-        let still = runs(&store, &Params::new());
+        let still = runs(&store, &Params::new(), &[]);
         assert!(!still.html.contains("http-equiv"), "{}", still.html);
-        let live = runs(&store, &with("refresh", "30"));
+        let live = runs(&store, &with("refresh", "30"), &[]);
         assert!(live.html.contains(&meta(30)), "{}", live.html);
         // The form keeps the period chosen; 0 is off.
         assert!(
@@ -978,11 +1030,11 @@ mod tests {
                 .contains("<option value=\"30\" selected>30 s</option>")
         );
         assert!(
-            !runs(&store, &with("refresh", "0"))
+            !runs(&store, &with("refresh", "0"), &[])
                 .html
                 .contains("http-equiv")
         );
-        let odd = runs(&store, &with("refresh", "45"));
+        let odd = runs(&store, &with("refresh", "45"), &[]);
         assert!(odd.html.contains(&meta(45)));
         assert!(
             odd.html
@@ -993,6 +1045,60 @@ mod tests {
         assert!(inbox_page.html.contains("<strong>10 s</strong>"));
         assert!(inbox_page.html.contains("href=\"/inbox?refresh=60\""));
         assert!(!inbox(&store, &Params::new()).html.contains("http-equiv"));
+    }
+
+    #[test]
+    fn runs_under_way_are_shown_above_the_recorded_ones() {
+        let store = Store::open_temporary().expect("store");
+        store
+            .record_run(&mut hostile_run(), &[])
+            .expect("record run");
+        let under_way = |workflow: &str, repository: &str| ActiveRun {
+            workflow: workflow.into(),
+            repository: repository.into(),
+            event: "pull_request",
+            number: Some(9),
+            started_at_ms: 1_763_900_000_000,
+            steps: vec![
+                ("lint".into(), "size".into()),
+                (HOSTILE.into(), "data-check".into()),
+            ],
+            current: 1,
+        };
+        let active = [
+            under_way("nightly", "acme/widgets"),
+            under_way("review", "acme/gadgets"),
+        ];
+        let all = runs(&store, &Params::new(), &active);
+        let section = all.html.split("<table id=\"runs\">").next().unwrap_or("");
+        assert!(section.contains("In progress (2)"), "{}", all.html);
+        assert!(section.contains("<span class=\"badge running\">running</span>"));
+        assert!(
+            section.contains("2 of 2: <strong>&lt;script&gt;"),
+            "{section}"
+        );
+        assert!(section.contains("(data-check)"));
+        assert!(section.contains("href=\"https://github.com/acme/gadgets/pull/9\""));
+        // Filters apply; a status or an older page leaves them out.
+        let with = |pairs: &[(&str, &str)]| -> Params {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect()
+        };
+        let one = runs(&store, &with(&[("workflow", "review")]), &active);
+        assert!(one.html.contains("In progress (1)"), "{}", one.html);
+        let none = runs(&store, &with(&[("repository", "acme/none")]), &active);
+        assert!(!none.html.contains("In progress"));
+        let failed = runs(&store, &with(&[("status", "failure")]), &active);
+        assert!(!failed.html.contains("In progress"));
+        let older = runs(&store, &with(&[("before", "5")]), &active);
+        assert!(!older.html.contains("In progress"));
+        assert!(
+            !runs(&store, &Params::new(), &[])
+                .html
+                .contains("In progress")
+        );
     }
 
     #[test]
