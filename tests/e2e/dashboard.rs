@@ -443,7 +443,7 @@ fn a_run_under_way_is_shown_with_its_step_until_it_is_recorded() {
     let recorded = run_ids(&after);
     assert_eq!(recorded.len(), 1, "{after}");
     let detail = page(&server, &format!("/runs/{}", recorded[0]));
-    assert_contains(&detail, &["spin", "timeout"]);
+    assert_contains(&detail, &["spin", "ran past its time limit of 3 s"]);
     let metrics = get(&format!("{}/metrics", server.url), &[]).text();
     assert!(metrics.contains("andon_runs_in_progress 0"), "{metrics}");
 }
