@@ -27,9 +27,8 @@
 //! each page's HTML there, to look at.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use andon_core::action::{Action, CheckRun, Conclusion};
@@ -43,6 +42,9 @@ use andon_store::{
 };
 use andon_testkit::client::Connection;
 use serde_json::json;
+#[path = "support/serve.rs"]
+mod support_serve;
+use support_serve::start_serve;
 
 #[path = "../src/activity.rs"]
 #[allow(
@@ -436,34 +438,6 @@ fn wait_quiet(pid: u32) {
     );
 }
 
-/// Start `andon serve` on the filled data directory (no GitHub
-/// credentials: nothing leaves the machine) and answer its base URL.
-fn serve(data: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_andon"))
-        .arg("serve")
-        .env("ANDON_LISTEN", "127.0.0.1:0")
-        .env("ANDON_DATA_DIR", data)
-        .env("ANDON_WEBHOOK_SECRET", "bench-secret")
-        .env("ANDON_LOG", "error")
-        .env_remove("ANDON_GITHUB_TOKEN")
-        .env_remove("ANDON_DASHBOARD_TOKEN")
-        .env_remove("ANDON_METRICS")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start andon serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines.next().expect("andon serve exited").expect("read");
-        if let Some(url) = line.strip_prefix("andon listening on ") {
-            break url.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
-}
-
 fn main() {
     let count = env_usize("DASH_RUNS", 100_000);
     let iters = env_usize("DASH_ITERS", 200);
@@ -495,7 +469,8 @@ fn main() {
 
     // The same pages as a browser gets them: `andon serve` on the same
     // store, one keep-alive connection, the whole answer read each time.
-    let (mut server, base) = serve(dir.path());
+    // No GitHub credentials: nothing leaves the machine.
+    let (mut server, base) = start_serve(dir.path(), &[("ANDON_LOG", "error")], Stdio::inherit());
     wait_quiet(server.id());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

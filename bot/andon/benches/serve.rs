@@ -18,7 +18,6 @@
 //! intake deliveries per round (default 20,000), `ANDON_BENCH_ROUNDS` the
 //! rounds of each mode (default 3).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,6 +26,9 @@ use andon_testkit::github::{FakeGitHub, PullRequest};
 use andon_testkit::load::{self, LoadConfig};
 use andon_testkit::webhook::Payload;
 use serde_json::json;
+#[path = "support/serve.rs"]
+mod support_serve;
+use support_serve::start_serve;
 
 const SECRET: &[u8] = b"bench-secret";
 const REPO: &str = "acme/widgets";
@@ -314,30 +316,12 @@ fn make_origin(dir: &Path, root: &Path) -> (String, String) {
 }
 
 fn start(data: &Path, github: &str, env: &[(&str, &str)], stderr: Stdio) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_andon"))
-        .arg("serve")
-        .env("ANDON_LISTEN", "127.0.0.1:0")
-        .env("ANDON_DATA_DIR", data)
-        .env("ANDON_WEBHOOK_SECRET", "bench-secret")
-        .env("ANDON_GITHUB_TOKEN", "bench-token")
-        .env("ANDON_GITHUB_API_URL", github)
-        .env_remove("ANDON_LOG_FORMAT")
-        .env_remove("ANDON_METRICS")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("start andon serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines.next().expect("andon serve exited").expect("read");
-        if let Some(url) = line.strip_prefix("andon listening on ") {
-            break url.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let mut all = vec![
+        ("ANDON_GITHUB_TOKEN", "bench-token"),
+        ("ANDON_GITHUB_API_URL", github),
+    ];
+    all.extend_from_slice(env);
+    start_serve(data, &all, stderr)
 }
 
 fn andon(data: &Path, args: &[&str]) -> Vec<u8> {
