@@ -44,7 +44,7 @@ use andon_testkit::client::Connection;
 use serde_json::json;
 #[path = "support/serve.rs"]
 mod support_serve;
-use support_serve::start_serve;
+use support_serve::{cpu_us, start_serve};
 
 #[path = "../src/activity.rs"]
 #[allow(
@@ -408,25 +408,15 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// The CPU time a process has used so far (user + system), from
-/// `/proc/PID/stat`, in clock ticks.
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The fields after the command's closing parenthesis; utime and stime
-    // are the 14th and 15th fields of the whole line.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-}
-
 /// Wait until the server has finished starting (it compiles the bundled
 /// plugins into a fresh cache): until it uses no CPU for half a second,
 /// at most two minutes.
 fn wait_quiet(pid: u32) {
     let started = Instant::now();
-    let mut last = cpu_ticks(pid);
+    let mut last = cpu_us(pid);
     while started.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(500));
-        let now = cpu_ticks(pid);
+        let now = cpu_us(pid);
         if now.is_some() && now == last {
             break;
         }

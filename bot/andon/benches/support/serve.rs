@@ -42,3 +42,19 @@ pub fn start_serve(data: &Path, env: &[(&str, &str)], stderr: Stdio) -> (Child, 
     std::thread::spawn(move || for _ in lines {});
     (child, url)
 }
+
+/// The CPU time a process has used so far (user + system), from
+/// `/proc/PID/stat`, in microseconds (the kernel counts in USER_HZ ticks,
+/// 100 a second on Linux).
+#[allow(
+    dead_code,
+    reason = "each bench that includes this file uses what it needs"
+)]
+pub fn cpu_us(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command's closing parenthesis, utime and stime are the
+    // 12th and 13th fields (the 14th and 15th of the whole line).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10_000)
+}
