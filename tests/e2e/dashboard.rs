@@ -11,7 +11,7 @@ use andon_testkit::client::{Response, send_blocking};
 use andon_testkit::github::{FakeGitHub, Permission};
 use andon_testkit::webhook::Payload;
 
-use crate::server::{REPO, Server, comment, github_with_pull, pull_request};
+use crate::server::{REPO, Server, comment, github_with_pull, pull_request, push};
 use crate::support::{TestRepo, assert_contains, project_root};
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -99,17 +99,6 @@ pub fn origin() -> (TestRepo, String, String, String, String) {
     let head2 = origin.commit_all("bad orders");
     origin.git(&["checkout", "-q", "main"]);
     (origin, c1, c2, head1, head2)
-}
-
-fn push(origin: &TestRepo, before: &str, after: &str) -> Payload {
-    Payload::fixture("push", "payload.json")
-        .repository(REPO, origin.path().to_str().expect("utf-8"))
-        .set("/ref", serde_json::json!("refs/heads/main"))
-        .set("/repository/default_branch", serde_json::json!("main"))
-        .set("/deleted", serde_json::json!(false))
-        .set("/created", serde_json::json!(false))
-        .base_sha(before)
-        .head_sha(after)
 }
 
 /// A local repository with a nightly schedule, for `--schedule-repo`.

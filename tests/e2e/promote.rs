@@ -6,9 +6,8 @@
 use std::time::Duration;
 
 use andon_testkit::github::{FakeGitHub, Permission};
-use andon_testkit::webhook::Payload;
 
-use crate::server::{REPO, Server, comment, github_with_pull};
+use crate::server::{REPO, Server, comment, github_with_pull, push};
 use crate::support::{TestRepo, andon, assert_contains, project_root, stdout};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -37,17 +36,6 @@ fn origin() -> (TestRepo, String, String) {
     origin.write("metrics/churn.json", "{\"auc\": 0.86}\n");
     let after = origin.commit_all("model v2");
     (origin, before, after)
-}
-
-fn push(origin: &TestRepo, before: &str, after: &str) -> Payload {
-    Payload::fixture("push", "payload.json")
-        .repository(REPO, origin.path().to_str().expect("utf-8"))
-        .set("/ref", serde_json::json!("refs/heads/main"))
-        .set("/repository/default_branch", serde_json::json!("main"))
-        .set("/deleted", serde_json::json!(false))
-        .set("/created", serde_json::json!(false))
-        .base_sha(before)
-        .head_sha(after)
 }
 
 fn bot_comments(github: &FakeGitHub) -> Vec<String> {

@@ -10,7 +10,7 @@ use andon_testkit::github::{CheckRun, FakeGitHub, Permission, PullRequest};
 use andon_testkit::webhook::Payload;
 use serde_json::json;
 
-use crate::server::{REPO, Server, comment, pull_request};
+use crate::server::{REPO, Server, comment, pull_request, push};
 use crate::support::{TestRepo, assert_contains, project_root};
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -444,18 +444,6 @@ fn pr_hygiene_checks_title_and_description() {
     let runs = hygiene(&github);
     assert_eq!(runs.len(), 2, "{runs:#?}\n{}", server.log());
     assert_eq!(runs[1].conclusion.as_deref(), Some("success"), "{runs:#?}");
-}
-
-/// A push of `main` from `before` to `after`.
-fn push(origin: &TestRepo, before: &str, after: &str) -> Payload {
-    Payload::fixture("push", "payload.json")
-        .repository(REPO, origin.path().to_str().expect("utf-8"))
-        .set("/ref", json!("refs/heads/main"))
-        .set("/repository/default_branch", json!("main"))
-        .set("/deleted", json!(false))
-        .set("/created", json!(false))
-        .base_sha(before)
-        .head_sha(after)
 }
 
 #[test]

@@ -219,6 +219,18 @@ pub fn comment(origin: &TestRepo, number: u64, author: &str, body: &str) -> Payl
     payload
 }
 
+/// A `push` payload for `REPO`: `main` moved from `before` to `after`.
+pub fn push(origin: &TestRepo, before: &str, after: &str) -> Payload {
+    Payload::fixture("push", "payload.json")
+        .repository(REPO, origin.path().to_str().expect("utf-8"))
+        .set("/ref", serde_json::json!("refs/heads/main"))
+        .set("/repository/default_branch", serde_json::json!("main"))
+        .set("/deleted", serde_json::json!(false))
+        .set("/created", serde_json::json!(false))
+        .base_sha(before)
+        .head_sha(after)
+}
+
 /// A fake GitHub that knows the pull request.
 pub fn github_with_pull(number: u64, base: &str, head: &str) -> FakeGitHub {
     let github = FakeGitHub::start();

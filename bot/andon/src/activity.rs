@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 /// One run under way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,13 +21,16 @@ pub struct ActiveRun {
     pub steps: Vec<(String, String)>,
     /// The index of the step running or about to.
     pub current: usize,
+    /// How long the run has been going, in microseconds: filled in by
+    /// [`Activity::snapshot`] from a monotonic clock.
+    pub running_for_us: u64,
 }
 
 /// The runs under way, shared by every worker and the dashboard.
 #[derive(Debug, Default)]
 pub struct Activity {
     next: AtomicU64,
-    runs: Mutex<BTreeMap<u64, ActiveRun>>,
+    runs: Mutex<BTreeMap<u64, (Instant, ActiveRun)>>,
 }
 
 /// A run's place in [`Activity`]; it leaves when this is dropped, however
@@ -38,7 +42,7 @@ pub struct Tracked<'a> {
 }
 
 impl Activity {
-    fn runs(&self) -> MutexGuard<'_, BTreeMap<u64, ActiveRun>> {
+    fn runs(&self) -> MutexGuard<'_, BTreeMap<u64, (Instant, ActiveRun)>> {
         // The map stays consistent whatever panicked while holding it.
         self.runs.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -46,16 +50,23 @@ impl Activity {
     /// Note `run` as under way until the answer is dropped.
     pub fn start(&self, run: ActiveRun) -> Tracked<'_> {
         let key = self.next.fetch_add(1, Ordering::Relaxed);
-        self.runs().insert(key, run);
+        self.runs().insert(key, (Instant::now(), run));
         Tracked {
             activity: self,
             key,
         }
     }
 
-    /// The runs under way, the oldest first.
+    /// The runs under way, the oldest first, with how long each has been
+    /// going.
     pub fn snapshot(&self) -> Vec<ActiveRun> {
-        self.runs().values().cloned().collect()
+        self.runs()
+            .values()
+            .map(|(started, run)| ActiveRun {
+                running_for_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                ..run.clone()
+            })
+            .collect()
     }
 
     /// How many runs are under way.
@@ -67,7 +78,7 @@ impl Activity {
 impl Tracked<'_> {
     /// The run moved on to step `index`.
     pub fn step(&self, index: usize) {
-        if let Some(run) = self.activity.runs().get_mut(&self.key) {
+        if let Some((_, run)) = self.activity.runs().get_mut(&self.key) {
             run.current = index;
         }
     }
@@ -92,6 +103,7 @@ mod tests {
             started_at_ms: 1,
             steps: vec![("a".into(), "size".into()), ("b".into(), "lgtm".into())],
             current: 0,
+            running_for_us: 0,
         }
     }
 

@@ -106,6 +106,7 @@ impl Pipeline {
                     .map(|s| (s.step.id.clone(), s.step.uses.display_name().to_string()))
                     .collect(),
                 current: 0,
+                running_for_us: 0,
             })
         });
         for (index, planned_step) in planned.steps.iter().enumerate() {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sled::transaction::{ConflictableTransactionResult, TransactionalTree};
 
-use crate::codec::encode;
+use crate::codec::{encode, push_key_part};
 use crate::error::StoreError;
 
 pub(crate) const TREE: &str = "check_history";
@@ -107,26 +107,17 @@ fn metric(result: &Value) -> Option<CheckMetric> {
     })
 }
 
-fn clean(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains('\0') {
-        text.replace('\0', "\u{FFFD}").into()
-    } else {
-        text.into()
-    }
-}
-
 /// The prefix of a dataset's keys, of every repository.
 pub(crate) fn dataset_prefix(dataset: &str) -> Vec<u8> {
-    let mut key = clean(dataset).as_bytes().to_vec();
-    key.push(0);
+    let mut key = Vec::with_capacity(dataset.len() + 1);
+    push_key_part(&mut key, dataset);
     key
 }
 
 /// The prefix of a dataset's keys in one repository.
 pub(crate) fn prefix(dataset: &str, repository: &str) -> Vec<u8> {
     let mut key = dataset_prefix(dataset);
-    key.extend_from_slice(clean(repository).as_bytes());
-    key.push(0);
+    push_key_part(&mut key, repository);
     key
 }
 

@@ -11,6 +11,19 @@ use crate::error::StoreError;
 /// The value of an index entry that only needs its key.
 pub(crate) const EMPTY: &[u8] = &[];
 
+/// Append `text` to an index key as one part ended by a 0 byte. A 0 byte
+/// inside the text (which would end the part early) is written as U+FFFD:
+/// readers check each entry they find against what they asked for, so the
+/// rare clash costs a skipped entry, never a wrong answer.
+pub(crate) fn push_key_part(key: &mut Vec<u8>, text: &str) {
+    if text.contains('\0') {
+        key.extend_from_slice(text.replace('\0', "\u{FFFD}").as_bytes());
+    } else {
+        key.extend_from_slice(text.as_bytes());
+    }
+    key.push(0);
+}
+
 /// Serialize inside a transaction, where a failure must abort it.
 pub(crate) fn encode<T: Serialize>(
     value: &T,

@@ -20,7 +20,7 @@ use std::ops::Bound;
 use andon_core::run::RunRecord;
 use sled::transaction::{ConflictableTransactionResult, TransactionalTree};
 
-use crate::codec::EMPTY;
+use crate::codec::{EMPTY, push_key_part};
 use crate::error::StoreError;
 
 pub(crate) const TREE: &str = "run_facets";
@@ -60,20 +60,13 @@ impl RunFacet {
 const PAIR: u8 = b'p';
 const TRIPLE: u8 = b't';
 
-/// The prefix of the keys of index `byte` for `values`, each ended by a 0
-/// byte. A 0 byte inside a value (which would end it early) is indexed as
-/// U+FFFD: listings check each run they read against the query, so the
-/// rare clash costs a skipped entry, never a wrong answer.
+/// The prefix of the keys of index `byte` for `values`, each a key part
+/// (see [`push_key_part`]).
 fn index_prefix(byte: u8, values: &[&str]) -> Vec<u8> {
     let mut key = Vec::with_capacity(values.iter().map(|v| v.len() + 1).sum::<usize>() + 9);
     key.push(byte);
     for value in values {
-        if value.contains('\0') {
-            key.extend_from_slice(value.replace('\0', "\u{FFFD}").as_bytes());
-        } else {
-            key.extend_from_slice(value.as_bytes());
-        }
-        key.push(0);
+        push_key_part(&mut key, value);
     }
     key
 }

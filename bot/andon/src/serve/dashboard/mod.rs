@@ -8,12 +8,11 @@
 mod chart;
 pub mod pages;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -39,8 +38,15 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
 
 /// The query string as pairs; an undecodable one is read as empty rather
 /// than refused.
-fn params(query: Result<Query<HashMap<String, String>>, QueryRejection>) -> Params {
-    query.map(|Query(params)| params).unwrap_or_default()
+struct QueryParams(Params);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let params = Query::<Params>::try_from_uri(&parts.uri).map(|Query(params)| params);
+        Ok(QueryParams(params.unwrap_or_default()))
+    }
 }
 
 /// Render a page off the async threads: a page reads the store.
@@ -71,11 +77,7 @@ async fn render(
     response
 }
 
-async fn runs(
-    State(shared): State<Arc<Shared>>,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Response {
-    let params = params(query);
+async fn runs(State(shared): State<Arc<Shared>>, QueryParams(params): QueryParams) -> Response {
     render(shared, move |s| {
         pages::runs(&s.store, &params, &s.metrics.activity.snapshot())
     })
@@ -90,11 +92,7 @@ async fn schedules(State(shared): State<Arc<Shared>>) -> Response {
     render(shared, |s| pages::schedules(&s.store)).await
 }
 
-async fn data(
-    State(shared): State<Arc<Shared>>,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Response {
-    let params = params(query);
+async fn data(State(shared): State<Arc<Shared>>, QueryParams(params): QueryParams) -> Response {
     render(shared, move |s| pages::data(&s.store, &params)).await
 }
 
@@ -102,11 +100,7 @@ async fn models(State(shared): State<Arc<Shared>>) -> Response {
     render(shared, |s| pages::models(&s.store)).await
 }
 
-async fn inbox(
-    State(shared): State<Arc<Shared>>,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Response {
-    let params = params(query);
+async fn inbox(State(shared): State<Arc<Shared>>, QueryParams(params): QueryParams) -> Response {
     render(shared, move |s| pages::inbox(&s.store, &params)).await
 }
 

@@ -316,9 +316,6 @@ fn active_table(active: &[ActiveRun], repository: Option<&str>, workflow: Option
         .filter(|run| repository.is_none_or(|r| r == run.repository))
         .filter(|run| workflow.is_none_or(|w| w == run.workflow))
         .collect();
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     html! {
         @if !shown.is_empty() {
             h2 { "In progress (" (shown.len()) ")" }
@@ -336,7 +333,7 @@ fn active_table(active: &[ActiveRun], repository: Option<&str>, workflow: Option
                             td { (run.event) }
                             td { (pr_link(&run.repository, run.number)) }
                             td { (utc(run.started_at_ms)) }
-                            td.num { (duration(now_ms.saturating_sub(run.started_at_ms).saturating_mul(1000))) }
+                            td.num { (duration(run.running_for_us)) }
                             td {
                                 @if let Some((id, plugin)) = run.steps.get(run.current) {
                                     (run.current + 1) " of " (run.steps.len()) ": " strong { (id) } " "
@@ -380,7 +377,7 @@ fn runs_table(runs: &[RunSummary]) -> Markup {
             tbody {
                 @for run in runs {
                     tr {
-                        td { a href={ "/runs/" (run.id) } { "#" (run.id) } }
+                        td { (run_link(run.id)) }
                         td { (badge(run.status.as_str())) }
                         td { (run.workflow) }
                         td { (run.repository) }
@@ -575,7 +572,7 @@ fn outbox_table(items: &[OutboxItem], with_run: bool) -> Markup {
                     @let (state, detail) = outbox_state(&item.state);
                     tr {
                         td.num { (item.seq) }
-                        @if with_run { td { @if let Some(r) = item.run { a href={ "/runs/" (r) } { "#" (r) } } } }
+                        @if with_run { td { @if let Some(r) = item.run { (run_link(r)) } } }
                         td { (item.planned.effect.kind()) }
                         td { (item.planned.repository) }
                         td { (badge(state)) }
@@ -613,7 +610,7 @@ pub fn schedules(store: &Store) -> Page {
                             td { (r.entry.timezone) }
                             td { @if let Some(t) = r.state.last_tick_ms { (utc(t)) } @else { "never" } }
                             td { @if let Some(last) = &r.state.last_run {
-                                @if let Some(id) = last.run { a href={ "/runs/" (id) } { "#" (id) } " " }
+                                @if let Some(id) = last.run { (run_link(id)) " " }
                                 (badge(last.status.as_str()))
                             } }
                             td { @if let Some(t) = r.state.next_due_ms { (utc(t)) } @else { "none" } }
@@ -641,6 +638,20 @@ pub fn data(store: &Store, params: &Params) -> Page {
         None => store.check_datasets().map(|latest| datasets_page(&latest)),
     };
     result.unwrap_or_else(|error| store_problem(&error))
+}
+
+/// `#ID`, linked to the run's page.
+fn run_link(id: u64) -> Markup {
+    html! { a href={ "/runs/" (id) } { "#" (id) } }
+}
+
+/// A check's rows, passed, warned and failed, one cell each.
+fn summary_cells(point: &CheckPoint) -> Markup {
+    html! {
+        @for key in ["rows", "passed", "warned", "failed"] {
+            td.num { (summary_value(point, key)) }
+        }
+    }
 }
 
 fn summary_value(point: &CheckPoint, key: &str) -> String {
@@ -682,12 +693,9 @@ fn datasets_page(latest: &[CheckPoint]) -> Page {
                         tr {
                             td { a href=(dataset_href(p)) { (p.dataset) } }
                             td { (p.repository) }
-                            td { a href={ "/runs/" (p.run) } { "#" (p.run) } }
+                            td { (run_link(p.run)) }
                             td { (badge(p.status.as_str())) }
-                            td.num { (summary_value(p, "rows")) }
-                            td.num { (summary_value(p, "passed")) }
-                            td.num { (summary_value(p, "warned")) }
-                            td.num { (summary_value(p, "failed")) }
+                            (summary_cells(p))
                             td { (utc(p.started_at_ms)) }
                         }
                     }
@@ -728,13 +736,10 @@ fn dataset_page(
             tbody {
                 @for p in points.iter().rev() {
                     tr {
-                        td { a href={ "/runs/" (p.run) } { "#" (p.run) } }
+                        td { (run_link(p.run)) }
                         td { (p.step) }
                         td { (badge(p.status.as_str())) }
-                        td.num { (summary_value(p, "rows")) }
-                        td.num { (summary_value(p, "passed")) }
-                        td.num { (summary_value(p, "warned")) }
-                        td.num { (summary_value(p, "failed")) }
+                        (summary_cells(p))
                         td { (utc(p.started_at_ms)) }
                     }
                 }
@@ -814,7 +819,7 @@ pub fn models(store: &Store) -> Page {
                     td { (a.name) } td.num { (a.versions) }
                     td { code { (a.latest.sha256.get(..12).unwrap_or(&a.latest.sha256)) } }
                     td.num { (bytes(a.latest.size)) }
-                    td { a href={ "/runs/" (a.latest.run_id) } { "#" (a.latest.run_id) } }
+                    td { (run_link(a.latest.run_id)) }
                     td { (a.latest.step) " (" (a.latest.plugin) ")" }
                     td { (utc(a.latest.created_at_ms)) }
                 } } }
@@ -859,7 +864,7 @@ fn versions_table(name: &str, state: &ArtifactState, _tags: &[IndexedTag]) -> Ma
                     td { (who.unwrap_or_default()) }
                     td { (utc(u64::try_from(v.registered_at).unwrap_or(0).saturating_mul(1000))) }
                     td { @match lineage.run.as_deref().map(str::parse::<u64>) {
-                        Some(Ok(id)) => a href={ "/runs/" (id) } { "#" (id) },
+                        Some(Ok(id)) => (run_link(id)),
                         _ => (lineage.run.as_deref().unwrap_or("")),
                     } @if let Some(w) = &lineage.workflow { " " (w) } }
                     td {
@@ -912,7 +917,7 @@ pub fn inbox(store: &Store, params: &Params) -> Page {
                     td { (badge(delivery_state(&d.state))) }
                     td.num { (d.attempts) }
                     td { @match &d.state {
-                        DeliveryState::Done { runs } => { @for r in runs { a href={ "/runs/" (r) } { "#" (r) } " " } },
+                        DeliveryState::Done { runs } => { @for r in runs { (run_link(*r)) " " } },
                         DeliveryState::Ignored { reason } => (reason),
                         DeliveryState::Failed { error } => (error),
                         DeliveryState::Pending => "",
@@ -1064,6 +1069,7 @@ mod tests {
                 (HOSTILE.into(), "data-check".into()),
             ],
             current: 1,
+            running_for_us: 2_500_000,
         };
         let active = [
             under_way("nightly", "acme/widgets"),
@@ -1078,6 +1084,7 @@ mod tests {
             "{section}"
         );
         assert!(section.contains("(data-check)"));
+        assert!(section.contains("2.50 s"), "how long it has been running");
         assert!(section.contains("href=\"https://github.com/acme/gadgets/pull/9\""));
         // Filters apply; a status or an older page leaves them out.
         let with = |pairs: &[(&str, &str)]| -> Params {
