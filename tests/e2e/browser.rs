@@ -178,6 +178,24 @@ impl Browser {
         self.session_call("POST", &format!("/element/{element}/click"), &json!({}));
     }
 
+    /// Click a link or submit button and wait until the browser is on
+    /// another page. A click returns before the navigation it starts has
+    /// committed, so reading the page (or its URL) straight after it can
+    /// see the old one.
+    fn follow(&self, element: &str) {
+        let before = self.url();
+        self.click(element);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.url() == before {
+            assert!(
+                Instant::now() < deadline,
+                "the click did not leave {before}:\n{}",
+                self.text("body")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Save a PNG of the viewport to `path`.
     fn screenshot(&self, path: &Path) {
         let encoded = self.session_call("GET", "/screenshot", &Value::Null);
@@ -287,11 +305,11 @@ fn the_dashboard_in_headless_chromium_without_javascript() {
     // Filter by status with the form: a form submission, no script.
     let option = browser.find("#filters select[name=status] option[value=success]");
     browser.click(&option);
-    browser.click(&browser.find("#filters button[type=submit], #filters input[type=submit]"));
+    browser.follow(&browser.find("#filters button[type=submit], #filters input[type=submit]"));
+    let url = browser.url();
     assert!(
-        browser.url().contains("status=success"),
-        "the form did not submit: {}",
-        browser.url()
+        url.contains("status=success"),
+        "the form did not submit: {url}"
     );
     let filtered = browser.text("#runs tbody");
     for line in filtered.lines().filter(|l| !l.trim().is_empty()) {
@@ -304,7 +322,7 @@ fn the_dashboard_in_headless_chromium_without_javascript() {
     // Into the newest review run.
     browser.open(&format!("{}/?workflow=review", server.url));
     let link = browser.find("#runs tbody tr a[href^='/runs/']");
-    browser.click(&link);
+    browser.follow(&link);
     let title = browser.text("h1");
     assert!(title.starts_with("Run #"), "{title}");
     let page = browser.text("body");
@@ -317,7 +335,7 @@ fn the_dashboard_in_headless_chromium_without_javascript() {
     // charts.
     browser.open(&format!("{}/data", server.url));
     assert_eq!(browser.text("h1"), "Data checks");
-    browser.click(
+    browser.follow(
         &browser.find("a[href*='dataset=data%2Forders.csv'], a[href*='dataset=data/orders.csv']"),
     );
     assert!(
