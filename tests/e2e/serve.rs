@@ -727,3 +727,64 @@ fn workflow_commands_typos_and_review_bodies() {
     );
     assert_eq!(github.labels(REPO, 6), vec!["size/XS".to_string()]);
 }
+
+#[test]
+fn a_finished_push_run_starts_the_workflows_that_watch_it() {
+    // `ci` runs on pushes to main; `after-ci` watches it finish
+    // (`on: workflow_run`), as GitHub Actions' `workflow_run`.
+    let origin = TestRepo::new();
+    origin.write(
+        ".andon/workflows/ci.yml",
+        "name: ci\non:\n  push: { branches: [main] }\nsteps:\n  - uses: size\n",
+    );
+    origin.write(
+        ".andon/workflows/after-ci.yml",
+        "name: after-ci\non:\n  workflow_run: { workflows: [ci], branches: [main] }\nsteps:\n  - uses: size\n",
+    );
+    origin.write(
+        ".andon/workflows/after-other.yml",
+        "name: after-other\non:\n  workflow_run: { workflows: [nightly] }\nsteps:\n  - uses: size\n",
+    );
+    origin.write("src/lib.rs", "pub fn one() -> u32 { 1 }\n");
+    let before = origin.commit_all("base");
+    origin.write("src/lib.rs", "pub fn one() -> u32 { 2 }\n");
+    let after = origin.commit_all("change");
+    let github = FakeGitHub::start();
+    github.set_git_dir(REPO, origin.path());
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(data.path(), &github.url(), &[]);
+
+    let pushed = crate::server::push(&origin, &before, &after);
+    let (status, body) = server.post(&pushed.delivery("push-ci-1"));
+    assert_eq!(status, 202, "{body}");
+    assert!(server.wait_idle(WAIT), "{}", server.log());
+
+    let runs = crate::server::api_get(&server.data, "/api/runs").expect("/api/runs");
+    let runs = runs["runs"].as_array().expect("runs");
+    let workflows: Vec<&str> = runs.iter().filter_map(|r| r["workflow"].as_str()).collect();
+    assert_eq!(workflows, ["after-ci", "ci"], "{runs:#?}");
+    let (watcher, ci) = (&runs[0], &runs[1]);
+    let ci_id = ci["id"].as_u64().expect("an id");
+    assert_eq!(ci["event"], "push", "{ci:#}");
+    assert_eq!(watcher["event"], "workflow_run", "{watcher:#}");
+    let detail = crate::server::api_get(&server.data, &format!("/api/runs/{}", watcher["id"]))
+        .expect("the watcher's run");
+    let event = &detail["run"]["event"];
+    assert_eq!(event["run"]["id"], ci_id, "{event:#}");
+    assert_eq!(event["run"]["workflow"], "ci", "{event:#}");
+    assert_eq!(event["run"]["status"], ci["status"], "{event:#}");
+    assert_eq!(event["head"], after.as_str(), "{event:#}");
+
+    // The follow-up is a delivery of its own, named after the run it
+    // answers, finished with the watcher's run.
+    let follow_up = deliveries(&server)
+        .into_iter()
+        .find(|d| d["id"] == format!("andon-run-{ci_id}"))
+        .unwrap_or_else(|| panic!("no follow-up delivery:\n{}", server.log()));
+    assert_eq!(follow_up["event"], "andon_workflow_run");
+    assert_eq!(
+        follow_up["state"]["runs"],
+        serde_json::json!([watcher["id"]]),
+        "{follow_up:#}"
+    );
+}

@@ -108,13 +108,19 @@ impl Drop for Server {
 
 /// `/api/status` through the token in `serve.json`.
 pub fn api_status(data: &Path) -> Option<serde_json::Value> {
+    api_get(data, "/api/status")
+}
+
+/// A GET of andon serve's API (`path` from `/api/`) through the token in
+/// `serve.json`; `None` unless it answers 200 with JSON.
+pub fn api_get(data: &Path, path: &str) -> Option<serde_json::Value> {
     let info: serde_json::Value =
         serde_json::from_slice(&std::fs::read(data.join("serve.json")).ok()?).ok()?;
     let url = info["url"].as_str()?;
     let token = info["token"].as_str()?;
     let response = andon_testkit::client::send_blocking(
         "GET",
-        &format!("{url}/api/status"),
+        &format!("{url}{path}"),
         &[("authorization", format!("Bearer {token}").as_str())],
         Vec::new(),
     )

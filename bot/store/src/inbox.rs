@@ -192,15 +192,28 @@ pub trait InboxStore {
         kv_writes: &[(String, String, Vec<u8>)],
         effects: &[(Option<usize>, PlannedEffect)],
         now_ms: u64,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.commit_delivery_with(seq, runs, kv_writes, effects, now_ms, &|_| None)
+    }
+
+    /// [`InboxStore::commit_delivery`], and in the same transaction a new
+    /// delivery for each run that `follow_up` (given the run under its new
+    /// id) returns one for: a finished run that other workflows watch is
+    /// queued with the run or not at all. A follow-up whose id is in the
+    /// inbox already is not queued again.
+    fn commit_delivery_with(
+        &self,
+        seq: u64,
+        runs: &mut [RunRecord],
+        kv_writes: &[(String, String, Vec<u8>)],
+        effects: &[(Option<usize>, PlannedEffect)],
+        now_ms: u64,
+        follow_up: &dyn Fn(&RunRecord) -> Option<NewDelivery>,
     ) -> Result<Vec<u64>, StoreError>;
 }
 
 impl InboxStore for Store {
     fn accept(&self, delivery: &NewDelivery) -> Result<Accepted, StoreError> {
-        if delivery.id.is_empty() {
-            // Every delivery without an id would be a duplicate of the first.
-            return Err(StoreError::invalid("a delivery needs a non-empty id"));
-        }
         let trees = (
             &self.meta,
             &self.deliveries,
@@ -210,27 +223,13 @@ impl InboxStore for Store {
         );
         trees
             .transaction(|(meta, records, bodies, ids, pending)| {
-                if let Some(seq) = ids.get(delivery.id.as_bytes())? {
-                    let seq = in_tx(decode_u64(&seq, "a delivery id's sequence number"))?;
-                    return Ok(Accepted::Duplicate { seq });
-                }
-                let seq = meta::allocate(meta, Counter::DeliverySeq)?;
-                let record = DeliveryRecord {
-                    seq,
-                    id: delivery.id.clone(),
-                    event: delivery.event.clone(),
-                    received_at_ms: delivery.received_at_ms,
-                    size: delivery.body.len() as u64,
-                    state: DeliveryState::Pending,
-                    attempts: 0,
-                    last_error: None,
+                let inbox = InboxTrees {
+                    records,
+                    bodies,
+                    ids,
+                    pending,
                 };
-                let key = seq.to_be_bytes();
-                records.insert(&key[..], encode(&record, "a delivery")?)?;
-                bodies.insert(&key[..], delivery.body.as_slice())?;
-                ids.insert(delivery.id.as_bytes(), &key[..])?;
-                pending.insert(&key[..], EMPTY)?;
-                Ok(Accepted::New { seq })
+                insert(meta, &inbox, delivery)
             })
             .map_err(StoreError::from_transaction)
     }
@@ -338,13 +337,14 @@ impl InboxStore for Store {
         Ok(self.delivery_pending.len())
     }
 
-    fn commit_delivery(
+    fn commit_delivery_with(
         &self,
         seq: u64,
         runs: &mut [RunRecord],
         kv_writes: &[(String, String, Vec<u8>)],
         effects: &[(Option<usize>, PlannedEffect)],
         now_ms: u64,
+        follow_up: &dyn Fn(&RunRecord) -> Option<NewDelivery>,
     ) -> Result<Vec<u64>, StoreError> {
         let kv_entries = kv::entries(kv_writes)?;
         for run in runs.iter_mut() {
@@ -353,6 +353,8 @@ impl InboxStore for Store {
         let trees = (
             &self.meta,
             &self.deliveries,
+            &self.delivery_bodies,
+            &self.delivery_ids,
             &self.delivery_pending,
             &self.runs,
             &self.run_index,
@@ -369,6 +371,8 @@ impl InboxStore for Store {
                 |(
                     meta,
                     records,
+                    bodies,
+                    ids,
                     pending,
                     run_tree,
                     run_index,
@@ -388,10 +392,25 @@ impl InboxStore for Store {
                         facets: run_facets,
                         checks: check_history,
                     };
-                    let ids = runs
+                    let run_ids = runs
                         .iter()
                         .map(|run| runs::insert(meta, &run_trees, run))
                         .collect::<Result<Vec<u64>, _>>()?;
+                    let inbox = InboxTrees {
+                        records,
+                        bodies,
+                        ids,
+                        pending,
+                    };
+                    for (run, id) in runs.iter().zip(&run_ids) {
+                        let recorded = RunRecord {
+                            id: *id,
+                            ..run.clone()
+                        };
+                        if let Some(delivery) = follow_up(&recorded) {
+                            insert(meta, &inbox, &delivery)?;
+                        }
+                    }
                     kv::write_all(kv, &kv_entries)?;
                     let outbox_trees = OutboxTrees {
                         items,
@@ -400,7 +419,7 @@ impl InboxStore for Store {
                         by_run,
                     };
                     for (index, planned) in effects {
-                        let run = in_tx(index.map(|index| run_at(&ids, index)).transpose())?;
+                        let run = in_tx(index.map(|index| run_at(&run_ids, index)).transpose())?;
                         let origin = outbox::Origin {
                             run,
                             delivery: Some(seq),
@@ -408,13 +427,15 @@ impl InboxStore for Store {
                         outbox::insert(meta, &outbox_trees, origin, planned, now_ms)?;
                     }
                     let record = DeliveryRecord {
-                        state: DeliveryState::Done { runs: ids.clone() },
+                        state: DeliveryState::Done {
+                            runs: run_ids.clone(),
+                        },
                         ..record
                     };
                     let key = seq.to_be_bytes();
                     records.insert(&key[..], encode(&record, "a delivery")?)?;
                     pending.remove(&key[..])?;
-                    Ok(ids)
+                    Ok(run_ids)
                 },
             )
             .map_err(StoreError::from_transaction)?;
@@ -433,6 +454,50 @@ impl Store {
         self.delivery(seq)?
             .ok_or_else(|| StoreError::corrupt(format!("pending delivery {seq} has no record")))
     }
+}
+
+/// The inbox trees inside a transaction.
+pub(crate) struct InboxTrees<'a> {
+    pub(crate) records: &'a TransactionalTree,
+    pub(crate) bodies: &'a TransactionalTree,
+    pub(crate) ids: &'a TransactionalTree,
+    pub(crate) pending: &'a TransactionalTree,
+}
+
+/// Store `delivery` as pending under the next sequence number, inside a
+/// transaction that also holds `meta`, unless its id was stored before.
+pub(crate) fn insert(
+    meta: &TransactionalTree,
+    trees: &InboxTrees<'_>,
+    delivery: &NewDelivery,
+) -> ConflictableTransactionResult<Accepted, StoreError> {
+    if delivery.id.is_empty() {
+        // Every delivery without an id would be a duplicate of the first.
+        return abort(StoreError::invalid("a delivery needs a non-empty id"));
+    }
+    if let Some(seq) = trees.ids.get(delivery.id.as_bytes())? {
+        let seq = in_tx(decode_u64(&seq, "a delivery id's sequence number"))?;
+        return Ok(Accepted::Duplicate { seq });
+    }
+    let seq = meta::allocate(meta, Counter::DeliverySeq)?;
+    let record = DeliveryRecord {
+        seq,
+        id: delivery.id.clone(),
+        event: delivery.event.clone(),
+        received_at_ms: delivery.received_at_ms,
+        size: delivery.body.len() as u64,
+        state: DeliveryState::Pending,
+        attempts: 0,
+        last_error: None,
+    };
+    let key = seq.to_be_bytes();
+    trees
+        .records
+        .insert(&key[..], encode(&record, "a delivery")?)?;
+    trees.bodies.insert(&key[..], delivery.body.as_slice())?;
+    trees.ids.insert(delivery.id.as_bytes(), &key[..])?;
+    trees.pending.insert(&key[..], EMPTY)?;
+    Ok(Accepted::New { seq })
 }
 
 /// The record of delivery `seq` inside a transaction, aborting unless it is

@@ -26,6 +26,7 @@ use sled::transaction::{
 
 use crate::codec::{EMPTY, encode, in_tx};
 use crate::error::StoreError;
+use crate::inbox::{self, InboxTrees, NewDelivery};
 use crate::kv;
 use crate::outbox::{self, OutboxTrees};
 use crate::runs::{self, RunTrees};
@@ -104,6 +105,15 @@ pub trait ScheduleStore {
     /// durable. When `finish` refuses (that attempt is not running any
     /// more) nothing is written and the answer is `None`. A schedule
     /// deleted meanwhile does not stop its run from being recorded.
+    ///
+    /// When `follow_up` (given the run under its new id) returns a
+    /// delivery, it is queued in the same transaction, unless its id is in
+    /// the inbox already: a finished run that other workflows watch is
+    /// queued with the run or not at all.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the parts of one transaction, each from a different source"
+    )]
     fn record_scheduled_run(
         &self,
         id: &str,
@@ -112,6 +122,7 @@ pub trait ScheduleStore {
         effects: &[PlannedEffect],
         now_ms: u64,
         finish: impl Fn(&mut ScheduleRecord, u64) -> Result<(), String>,
+        follow_up: impl Fn(&RunRecord) -> Option<NewDelivery>,
     ) -> Result<Option<u64>, StoreError>;
 }
 
@@ -258,6 +269,10 @@ impl ScheduleStore for Store {
         Ok(changed)
     }
 
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the parts of one transaction, each from a different source"
+    )]
     fn record_scheduled_run(
         &self,
         id: &str,
@@ -266,9 +281,11 @@ impl ScheduleStore for Store {
         effects: &[PlannedEffect],
         now_ms: u64,
         finish: impl Fn(&mut ScheduleRecord, u64) -> Result<(), String>,
+        follow_up: impl Fn(&RunRecord) -> Option<NewDelivery>,
     ) -> Result<Option<u64>, StoreError> {
         let kv_entries = kv::entries(kv_writes)?;
-        let trees = (
+        // More trees than sled's tuples take (14): a slice, named below.
+        let trees = [
             &self.meta,
             &self.runs,
             &self.run_index,
@@ -281,10 +298,14 @@ impl ScheduleStore for Store {
             &self.outbox_runs,
             &self.schedules,
             &self.schedule_due,
-        );
-        let recorded = trees
-            .transaction(
-                |(
+            &self.deliveries,
+            &self.delivery_bodies,
+            &self.delivery_ids,
+            &self.delivery_pending,
+        ];
+        let recorded = trees[..]
+            .transaction(|views| {
+                let [
                     meta,
                     run_tree,
                     run_index,
@@ -297,40 +318,56 @@ impl ScheduleStore for Store {
                     by_run,
                     records,
                     due,
-                )| {
-                    // Insert the run first to learn its id; an abort below
-                    // undoes it with the rest.
-                    let run_trees = RunTrees {
-                        runs: run_tree,
-                        index: run_index,
-                        facets: run_facets,
-                        checks: check_history,
-                    };
-                    let run_id = lift(runs::insert(meta, &run_trees, run))?;
-                    if let Some(old) = get(records, id)? {
-                        let mut new = old.clone();
-                        if finish(&mut new, run_id).is_err() {
-                            return abort(Aborted::NotRunning);
-                        }
-                        put(records, due, Some(&old), &new)?;
+                    deliveries,
+                    delivery_bodies,
+                    delivery_ids,
+                    delivery_pending,
+                ] = named_views(views);
+                // Insert the run first to learn its id; an abort below
+                // undoes it with the rest.
+                let run_trees = RunTrees {
+                    runs: run_tree,
+                    index: run_index,
+                    facets: run_facets,
+                    checks: check_history,
+                };
+                let run_id = lift(runs::insert(meta, &run_trees, run))?;
+                if let Some(old) = get(records, id)? {
+                    let mut new = old.clone();
+                    if finish(&mut new, run_id).is_err() {
+                        return abort(Aborted::NotRunning);
                     }
-                    lift(kv::write_all(kv, &kv_entries))?;
-                    let outbox_trees = OutboxTrees {
-                        items,
-                        keys,
-                        pending,
-                        by_run,
+                    put(records, due, Some(&old), &new)?;
+                }
+                lift(kv::write_all(kv, &kv_entries))?;
+                let outbox_trees = OutboxTrees {
+                    items,
+                    keys,
+                    pending,
+                    by_run,
+                };
+                let origin = outbox::Origin {
+                    run: Some(run_id),
+                    delivery: None,
+                };
+                for planned in effects {
+                    lift(outbox::insert(meta, &outbox_trees, origin, planned, now_ms))?;
+                }
+                let recorded = RunRecord {
+                    id: run_id,
+                    ..run.clone()
+                };
+                if let Some(delivery) = follow_up(&recorded) {
+                    let inbox = InboxTrees {
+                        records: deliveries,
+                        bodies: delivery_bodies,
+                        ids: delivery_ids,
+                        pending: delivery_pending,
                     };
-                    let origin = outbox::Origin {
-                        run: Some(run_id),
-                        delivery: None,
-                    };
-                    for planned in effects {
-                        lift(outbox::insert(meta, &outbox_trees, origin, planned, now_ms))?;
-                    }
-                    Ok(run_id)
-                },
-            )
+                    lift(inbox::insert(meta, &inbox, &delivery))?;
+                }
+                Ok(run_id)
+            })
             .map_err(|error| match error {
                 TransactionError::Abort(reason) => reason,
                 TransactionError::Storage(error) => Aborted::Store(StoreError::from_sled(error)),
@@ -344,6 +381,14 @@ impl ScheduleStore for Store {
         self.flush()?;
         Ok(Some(run_id))
     }
+}
+
+/// The views of a transaction over a slice of `N` trees, in their order.
+fn named_views<const N: usize>(views: &[TransactionalTree]) -> &[TransactionalTree; N] {
+    // sled makes one view per tree of the slice, in order.
+    views
+        .try_into()
+        .expect("a transaction has a view of each of its trees")
 }
 
 /// Why the transaction of a scheduled run stopped.

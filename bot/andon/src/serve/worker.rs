@@ -539,12 +539,25 @@ impl Job<'_> {
 
     fn commit(mut self) -> Outcome {
         let effects = std::mem::take(&mut self.effects);
-        match self.context.store.commit_delivery(
+        // Workflows that watch andon's own runs (`on: workflow_run`) run
+        // for each finished run of a push, as a delivery of its own queued
+        // with the run.
+        let default_branch = self.incoming.default_branch.as_deref().unwrap_or("main");
+        let follow_up = |run: &RunRecord| {
+            follow_up(
+                run,
+                self.incoming.installation,
+                &self.incoming.clone_url,
+                default_branch,
+            )
+        };
+        match self.context.store.commit_delivery_with(
             self.seq,
             &mut self.runs,
             &self.kv_writes,
             &effects,
             now_ms(),
+            &follow_up,
         ) {
             Ok(_) => {
                 for (run, span) in self.runs.iter().zip(&self.run_spans) {
@@ -553,21 +566,6 @@ impl Job<'_> {
                         tracing::info!(status = run.status.as_str(), "run recorded");
                     });
                     self.context.metrics.run_recorded(run);
-                }
-                // Workflows that watch andon's own runs (`on: workflow_run`)
-                // run for each finished run of a push, as a delivery of its
-                // own once the run has its id.
-                let default_branch = self.incoming.default_branch.as_deref().unwrap_or("main");
-                for run in &self.runs {
-                    if let Some(event) = render::workflow_run_event(run, Some(default_branch)) {
-                        follow_up(
-                            &self.context.store,
-                            event,
-                            self.incoming.installation,
-                            &self.incoming.clone_url,
-                            default_branch,
-                        );
-                    }
                 }
                 Outcome::Done {
                     runs: self.runs,
@@ -1697,6 +1695,14 @@ fn run_checkout(
                     .finish(job.tick_ms, job.attempt, &result, now)
                     .map(|_| ())
             },
+            |run| match &entry.origin {
+                Origin::GitHub {
+                    installation,
+                    clone_url,
+                    default_branch,
+                } => follow_up(run, *installation, clone_url, default_branch),
+                Origin::Local { .. } => None,
+            },
         )
         .map_err(|e| NoRun::transient(&e.into()))?;
     match recorded {
@@ -1713,15 +1719,6 @@ fn run_checkout(
             );
             if !effects.is_empty() {
                 context.wake_executor();
-            }
-            if let Origin::GitHub {
-                installation,
-                clone_url,
-                default_branch,
-            } = &entry.origin
-                && let Some(event) = render::workflow_run_event(&run, Some(default_branch))
-            {
-                follow_up(store, event, *installation, clone_url, default_branch);
             }
         }
         None => tracing::info!(
@@ -1748,18 +1745,18 @@ fn run_span(workflow: &str, event: &Event) -> Span {
     span
 }
 
-/// Queue a finished run of a push or a schedule as a delivery of its own,
-/// for the workflows watching andon's runs. The workers pick it up when
-/// the job that queued it wakes them as it ends. Queued after the run is
-/// committed, so a crash in between loses the follow-up, never the run.
+/// The delivery that queues a finished run of a push or a schedule for the
+/// workflows watching andon's runs, if it is such a run. The store queues
+/// it in the transaction that records the run, so the run and its
+/// follow-up are kept or lost together; the workers pick it up when the job
+/// that queued it wakes them as it ends.
 fn follow_up(
-    store: &Store,
-    event: Event,
+    run: &RunRecord,
     installation: Option<u64>,
     clone_url: &Option<String>,
     default_branch: &str,
-) {
-    let id = event.run.as_ref().map_or(0, |run| run.id);
+) -> Option<NewDelivery> {
+    let event = render::workflow_run_event(run, Some(default_branch))?;
     let incoming = Incoming {
         event,
         installation,
@@ -1771,20 +1768,17 @@ fn follow_up(
         fork: false,
         review_state: None,
     };
-    let queued = serde_json::to_vec(&incoming)
-        .map_err(|error| error.to_string())
-        .and_then(|body| {
-            store
-                .accept(&NewDelivery {
-                    id: format!("andon-run-{id}"),
-                    event: WORKFLOW_RUN_DELIVERY.into(),
-                    received_at_ms: now_ms(),
-                    body,
-                })
-                .map_err(|error| error.to_string())
-        });
-    if let Err(error) = queued {
-        tracing::warn!(run = id, %error, "cannot queue the finished run for `workflow_run` workflows");
+    match serde_json::to_vec(&incoming) {
+        Ok(body) => Some(NewDelivery {
+            id: format!("andon-run-{}", run.id),
+            event: WORKFLOW_RUN_DELIVERY.into(),
+            received_at_ms: now_ms(),
+            body,
+        }),
+        Err(error) => {
+            tracing::warn!(run = run.id, %error, "cannot queue the finished run for `workflow_run` workflows");
+            None
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Barrier};
 
 use andon_core::effect::{Effect, PlannedEffect};
-use andon_core::run::Status;
+use andon_core::run::{RunRecord, Status};
 use andon_store::{
     Accepted, DeliveryQuery, DeliveryRecord, DeliveryState, DeliveryStateKind, InboxStore, KvStore,
     NewDelivery, OutboxState, OutboxStore, RunQuery, RunStore, Store, StoreError,
@@ -365,6 +365,67 @@ fn commit_delivery_records_runs_kv_effects_and_state_together() {
     assert_eq!(for_run(2), [2, 4]);
     assert_eq!(for_run(3), [1]);
     assert_eq!(for_run(1), Vec::<u64>::new());
+}
+
+#[test]
+fn a_follow_up_is_queued_with_the_runs_it_names_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let seq = accept_new(&store, "a");
+    let mut runs = [
+        run_of("push-etl", "o/r", Status::Success),
+        run_of("review", "o/r", Status::Failure),
+    ];
+    // Only the first run is watched; its follow-up names the run's new id.
+    let follow_up = |run: &RunRecord| {
+        (run.workflow == "push-etl").then(|| NewDelivery {
+            id: format!("andon-run-{}", run.id),
+            event: "andon_workflow_run".into(),
+            received_at_ms: T0 + 5,
+            body: format!("{}:{:?}", run.id, run.delivery).into_bytes(),
+        })
+    };
+    let ids = store
+        .commit_delivery_with(seq, &mut runs, &[], &[], T0 + 5, &follow_up)
+        .unwrap();
+    drop(store);
+
+    // Durable with the runs: one new pending delivery, after the first.
+    let store = Store::open(dir.path()).unwrap();
+    let pending = store.pending_deliveries(10).unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].id, format!("andon-run-{}", ids[0]));
+    assert_eq!(pending[0].event, "andon_workflow_run");
+    assert!(pending[0].seq > seq);
+    assert_eq!(
+        store.delivery_body(pending[0].seq).unwrap().unwrap(),
+        format!("{}:Some({seq})", ids[0]).into_bytes()
+    );
+
+    // A commit that fails (the delivery was processed already) queues
+    // nothing; neither does a follow-up whose id is queued already.
+    let mut again = [run_of("push-etl", "o/r", Status::Success)];
+    let error = store
+        .commit_delivery_with(seq, &mut again, &[], &[], T0, &follow_up)
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::AlreadyProcessed { .. }),
+        "{error}"
+    );
+    let second = accept_new(&store, "b");
+    let same_id = |_: &RunRecord| {
+        Some(NewDelivery {
+            id: pending[0].id.clone(),
+            event: "andon_workflow_run".into(),
+            received_at_ms: T0,
+            body: Vec::new(),
+        })
+    };
+    store
+        .commit_delivery_with(second, &mut again, &[], &[], T0, &same_id)
+        .unwrap();
+    assert_eq!(store.inbox_depth().unwrap(), 1);
+    assert_eq!(store.runs(&RunQuery::default()).unwrap().len(), 3);
 }
 
 fn record_unrelated_run(store: &Store) {

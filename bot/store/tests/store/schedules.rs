@@ -8,7 +8,9 @@ use andon_core::schedule::{
     Origin, Policy, Report, ScheduleEntry, ScheduleRecord, TickJob, TickResult, schedule_id,
 };
 use andon_core::{Event, EventKind};
-use andon_store::{OutboxStore, RunStore, ScheduleStore, Store, SyncReport};
+use andon_store::{
+    InboxStore, NewDelivery, OutboxStore, RunStore, ScheduleStore, Store, SyncReport,
+};
 
 const REPO: &str = "acme/etl";
 
@@ -113,6 +115,16 @@ fn record_tick(store: &Store, job: &TickJob, now: u64) -> Option<u64> {
                 record
                     .finish(job.tick_ms, job.attempt, &result, now)
                     .map(|_| ())
+            },
+            // As `andon serve` queues a finished run for the workflows
+            // that watch andon's runs.
+            |run: &RunRecord| {
+                Some(NewDelivery {
+                    id: format!("andon-run-{}", run.id),
+                    event: "andon_workflow_run".into(),
+                    received_at_ms: now,
+                    body: run.id.to_string().into_bytes(),
+                })
             },
         )
         .unwrap()
@@ -219,8 +231,18 @@ fn a_scheduled_run_is_recorded_with_its_tick_exactly_once() {
     let record = store.schedule(&daily.id).unwrap().unwrap();
     assert!(record.state.pending.is_empty());
     assert_eq!(record.state.last_run.unwrap().run, Some(run_id));
-    // The same attempt again (a duplicate job): nothing is written.
+    // The follow-up was queued with the run, naming it.
+    let queued = store.pending_deliveries(10).unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].id, format!("andon-run-{run_id}"));
+    assert_eq!(
+        store.delivery_body(queued[0].seq).unwrap().unwrap(),
+        run_id.to_string().into_bytes()
+    );
+    // The same attempt again (a duplicate job): nothing is written, no
+    // follow-up either.
     assert_eq!(record_tick(&store, &jobs[0], now + 1), None);
+    assert_eq!(store.inbox_depth().unwrap(), 1);
     assert_eq!(
         store.runs(&andon_store::RunQuery::default()).unwrap().len(),
         1
