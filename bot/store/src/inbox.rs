@@ -392,24 +392,19 @@ impl InboxStore for Store {
                         facets: run_facets,
                         checks: check_history,
                     };
-                    let run_ids = runs
-                        .iter()
-                        .map(|run| runs::insert(meta, &run_trees, run))
-                        .collect::<Result<Vec<u64>, _>>()?;
                     let inbox = InboxTrees {
                         records,
                         bodies,
                         ids,
                         pending,
                     };
-                    for (run, id) in runs.iter().zip(&run_ids) {
-                        let recorded = RunRecord {
-                            id: *id,
-                            ..run.clone()
-                        };
+                    let mut run_ids = Vec::with_capacity(runs.len());
+                    for run in runs.iter() {
+                        let recorded = runs::insert(meta, &run_trees, run)?;
                         if let Some(delivery) = follow_up(&recorded) {
                             insert(meta, &inbox, &delivery)?;
                         }
+                        run_ids.push(recorded.id);
                     }
                     kv::write_all(kv, &kv_entries)?;
                     let outbox_trees = OutboxTrees {

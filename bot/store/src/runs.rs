@@ -184,7 +184,7 @@ impl RunStore for Store {
                     facets,
                     checks,
                 };
-                insert(meta, &trees, run)
+                insert(meta, &trees, run).map(|record| record.id)
             })
             .map_err(StoreError::from_transaction)?;
         run.id = id;
@@ -263,7 +263,7 @@ impl RunStore for Store {
                     checks,
                 };
                 runs.iter()
-                    .map(|run| insert(meta, &trees, run))
+                    .map(|run| insert(meta, &trees, run).map(|record| record.id))
                     .collect::<Result<Vec<u64>, _>>()
             })
             .map_err(StoreError::from_transaction)?;
@@ -363,12 +363,12 @@ pub(crate) struct RunTrees<'a> {
 }
 
 /// Write `run` under the next run id, inside a transaction that also holds
-/// `meta`, and return the id.
+/// `meta`, and return the record as written (with that id).
 pub(crate) fn insert(
     meta: &TransactionalTree,
     trees: &RunTrees<'_>,
     run: &RunRecord,
-) -> ConflictableTransactionResult<u64, StoreError> {
+) -> ConflictableTransactionResult<RunRecord, StoreError> {
     let id = meta::allocate(meta, Counter::RunId)?;
     // sled may rerun a transaction on conflict, so the record is built here
     // rather than by mutating the caller's run up front.
@@ -381,5 +381,5 @@ pub(crate) fn insert(
     )?;
     facets::insert(trees.facets, id, &record)?;
     checks::insert(trees.checks, id, &record)?;
-    Ok(id)
+    Ok(record)
 }

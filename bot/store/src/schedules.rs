@@ -331,7 +331,8 @@ impl ScheduleStore for Store {
                     facets: run_facets,
                     checks: check_history,
                 };
-                let run_id = lift(runs::insert(meta, &run_trees, run))?;
+                let recorded = lift(runs::insert(meta, &run_trees, run))?;
+                let run_id = recorded.id;
                 if let Some(old) = get(records, id)? {
                     let mut new = old.clone();
                     if finish(&mut new, run_id).is_err() {
@@ -353,10 +354,6 @@ impl ScheduleStore for Store {
                 for planned in effects {
                     lift(outbox::insert(meta, &outbox_trees, origin, planned, now_ms))?;
                 }
-                let recorded = RunRecord {
-                    id: run_id,
-                    ..run.clone()
-                };
                 if let Some(delivery) = follow_up(&recorded) {
                     let inbox = InboxTrees {
                         records: deliveries,
